@@ -1,0 +1,74 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "relplan",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "relplan", targets: ["relplan"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+    ],
+    targets: [
+        // libpq, found through pkg-config; the only C in the package.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        // A safe Swift layer over libpq that knows nothing of releases.
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Pure domain: types, validation, recurrence rules, lifecycle. Foundation only.
+        .target(name: "ReleaseCore"),
+        // Pure conflict detection and resolution. Foundation only.
+        .target(name: "Scheduling"),
+        // Repositories and migrations: the only module that speaks SQL.
+        .target(
+            name: "ReleaseStore",
+            dependencies: ["Postgres", "ReleaseCore", "Scheduling"],
+            plugins: ["EmbedMigrations"]
+        ),
+        // Files people write: CSV exports, YAML mappings and release models.
+        .target(
+            name: "Importing",
+            dependencies: ["ReleaseCore", "ReleaseStore", "Scheduling", "Yams"]
+        ),
+        // Conflicts and plans rendered as text, JSON, CSV, Markdown, HTML and iCalendar.
+        .target(
+            name: "Reporting",
+            dependencies: [
+                "ReleaseCore", "Scheduling",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.copy("Templates")]
+        ),
+        .executableTarget(
+            name: "relplan",
+            dependencies: [
+                "Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // In-process benchmarks, run by scripts/bench in release mode.
+        // Build-time tool and plugin that compile sql/*.sql into ReleaseStore.
+        .executableTarget(name: "embed-sql"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-sql"]),
+        .executableTarget(name: "relplan-bench", dependencies: ["Scheduling"]),
+        .testTarget(name: "ReleaseCoreTests", dependencies: ["ReleaseCore"]),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
+        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/Support"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "ReleaseStoreTests", dependencies: ["ReleaseStore", "Postgres", "ReleaseCore", "Scheduling"]),
+        .testTarget(name: "ImportingTests", dependencies: ["Importing", "ReleaseStore", "Postgres"]),
+        .testTarget(name: "CLITests", dependencies: ["Postgres"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,175 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// One session with a PostgreSQL server through libpq.
+///
+/// A `Connection` is deliberately not `Sendable`: libpq forbids using one `PGconn` from two
+/// threads at once, so a connection has one owner at a time (GRDB's rule for its SQLite handle).
+/// It is closed exactly once, when the last reference goes away, or earlier with `close()`.
+public final class Connection {
+    private var handle: OpaquePointer?
+    private let noticeSink: Unmanaged<NoticeSink>
+    var savepointDepth = 0
+    public let logger: Logger
+
+    /// Opens a session.
+    ///
+    /// - Parameter conninfo: a libpq connection string (`host=… dbname=…`) or URI
+    ///   (`postgresql://…`). Empty means libpq's own defaults: `PGHOST`, `PGPORT`, `PGUSER`,
+    ///   `PGDATABASE`, `PGSERVICE`, `~/.pgpass`, which is how most sites configure clients.
+    public init(conninfo: String = "", applicationName: String = "relplan", logger: Logger = Logger(label: "relplan.postgres")) throws {
+        self.logger = logger
+        // Retained until deinit, which also runs when this initializer throws.
+        noticeSink = Unmanaged.passRetained(NoticeSink(logger: logger))
+        let keywords = ["dbname", "fallback_application_name"]
+        let values = [conninfo, applicationName]
+        let connection: OpaquePointer? = withCStringArray(keywords) { keywordPointers in
+            withCStringArray(values) { valuePointers in
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
+        guard let connection else {
+            throw PostgresError(kind: .connectionFailed, message: "out of memory while connecting")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = PostgresError.connectionMessage(connection)
+            PQfinish(connection)
+            throw PostgresError(kind: .connectionFailed, message: message)
+        }
+        handle = connection
+        PQsetNoticeProcessor(connection, { context, message in
+            guard let context, let message else { return }
+            let sink = Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue()
+            sink.logger.notice("\(String(cString: message).trimmingTrailingWhitespace())")
+        }, noticeSink.toOpaque())
+        // Decoding relies on ISO dates in UTC; set them once for the session.
+        try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'", simple: true)
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+        noticeSink.release()
+    }
+
+    /// Closes the session now; further use throws `connectionLost`.
+    public func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+    }
+
+    /// The server's host (or socket folder) this session reached, for messages.
+    public var host: String { handle.flatMap { PQhost($0) }.map { String(cString: $0) } ?? "" }
+    public var port: String { handle.flatMap { PQport($0) }.map { String(cString: $0) } ?? "" }
+    public var database: String { handle.flatMap { PQdb($0) }.map { String(cString: $0) } ?? "" }
+    public var user: String { handle.flatMap { PQuser($0) }.map { String(cString: $0) } ?? "" }
+    /// The server process serving this session (for `pg_terminate_backend` in fault tests).
+    public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+    public var isOpen: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
+    /// Whether a transaction block is open, so helpers know to use savepoints.
+    public var isInTransaction: Bool {
+        guard let handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    func requireHandle(_ statement: String?) throws -> OpaquePointer {
+        guard let handle else {
+            throw PostgresError(kind: .connectionLost, message: "the connection is closed", statement: statement)
+        }
+        return handle
+    }
+
+    // MARK: Statements
+
+    /// Runs one statement with `$n` parameters and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
+        let handle = try requireHandle(sql)
+        let values = try checkedValues(parameters, statement: sql)
+        let result = withParameters(values) { types, pointers in
+            PQexecParams(handle, sql, Int32(values.count), types, pointers, nil, nil, 0)
+        }
+        return try checked(result, statement: sql, connection: handle)
+    }
+
+    /// `query` for statements run for their effect; returns the number of rows affected.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
+        try query(sql, parameters).affectedRows
+    }
+
+    /// Runs a script of several statements without parameters (migrations, session set-up).
+    public func execute(_ sql: String, simple: Bool) throws {
+        let handle = try requireHandle(sql)
+        // PQexec returns only the last result; an error in any statement stops the script.
+        _ = try checked(PQexec(handle, sql), statement: sql, connection: handle)
+    }
+
+    /// Prepares a statement once per session, for hot paths that run it many times.
+    public func prepare(_ name: String, _ sql: String) throws {
+        let handle = try requireHandle(sql)
+        _ = try checked(PQprepare(handle, name, sql, 0, nil), statement: sql, connection: handle)
+    }
+
+    /// Runs a statement prepared with `prepare`.
+    @discardableResult
+    public func query(prepared name: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
+        let handle = try requireHandle(name)
+        let values = try checkedValues(parameters, statement: name)
+        let result = withParameters(values) { _, pointers in
+            PQexecPrepared(handle, name, Int32(values.count), pointers, nil, nil, 0)
+        }
+        return try checked(result, statement: "EXECUTE \(name)", connection: handle)
+    }
+
+    /// PostgreSQL text cannot hold NUL; refuse rather than let C strings cut the value short.
+    private func checkedValues(_ parameters: [any PostgresEncodable], statement: String) throws -> [PostgresValue] {
+        try parameters.enumerated().map { index, parameter in
+            let value = parameter.postgresValue
+            if let text = value.text, text.utf8.contains(0) {
+                throw PostgresError(
+                    kind: .client, message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold",
+                    statement: statement)
+            }
+            return value
+        }
+    }
+
+    func checked(_ result: OpaquePointer?, statement: String?, connection: OpaquePointer) throws -> QueryResult {
+        guard let result else { throw PostgresError.lost(connection, statement: statement) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN, PGRES_COPY_OUT:
+            return QueryResult(result)
+        default:
+            let error = PostgresError(result: result, statement: statement, connection: connection)
+            PQclear(result)
+            throw error
+        }
+    }
+}
+
+@available(*, unavailable)
+extension Connection: Sendable {}
+
+/// Holds the logger the C notice callback writes to; it lives as long as the connection.
+private final class NoticeSink: Sendable {
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+}
+
+private func withCStringArray<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { pointers.forEach { free($0) } }
+    return body(pointers.map { $0.map { UnsafePointer($0) } })
+}
+
+private func withParameters<R>(
+    _ values: [PostgresValue], _ body: ([UInt32], [UnsafePointer<CChar>?]) -> R
+) -> R {
+    let types = values.map(\.typeOID)
+    let pointers: [UnsafeMutablePointer<CChar>?] = values.map { value in value.text.map { strdup($0) } ?? nil }
+    defer { pointers.forEach { free($0) } }
+    return body(types, pointers.map { $0.map { UnsafePointer($0) } })
+}

@@ -1,0 +1,264 @@
+import CLibPQ
+import Foundation
+
+/// The rows of one statement. Owns the libpq result and frees it exactly once.
+public final class QueryResult {
+    private let result: OpaquePointer
+    public let rowCount: Int
+    public let columnCount: Int
+
+    init(_ result: OpaquePointer) {
+        self.result = result
+        rowCount = Int(PQntuples(result))
+        columnCount = Int(PQnfields(result))
+    }
+
+    deinit { PQclear(result) }
+
+    /// Rows changed by an INSERT, UPDATE, DELETE, MERGE or COPY.
+    public var affectedRows: Int {
+        guard let text = PQcmdTuples(result) else { return 0 }
+        return Int(String(cString: text)) ?? 0
+    }
+
+    public var columnNames: [String] {
+        (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+    }
+
+    /// Index of a column by name; throws a decoding error naming the columns there are.
+    public func columnIndex(_ name: String) throws -> Int {
+        let index = Int(PQfnumber(result, "\"\(name)\""))
+        guard index >= 0 else {
+            throw PostgresError(
+                kind: .decoding,
+                message: "no column \"\(name)\" in the result (columns: \(columnNames.joined(separator: ", ")))")
+        }
+        return index
+    }
+
+    public var rows: Rows { Rows(result: self) }
+
+    public func row(_ index: Int) -> Row { Row(result: self, index: index) }
+
+    /// The first row, if any: for queries that look one thing up.
+    public var first: Row? { rowCount > 0 ? row(0) : nil }
+
+    // MARK: Raw access for decoders
+
+    func isNull(_ row: Int, _ column: Int) -> Bool { PQgetisnull(result, Int32(row), Int32(column)) == 1 }
+
+    func bytes(_ row: Int, _ column: Int) -> UnsafeBufferPointer<UInt8> {
+        let length = Int(PQgetlength(result, Int32(row), Int32(column)))
+        let pointer = UnsafeRawPointer(PQgetvalue(result, Int32(row), Int32(column))!)
+        return UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: length)
+    }
+
+    func typeOID(_ column: Int) -> UInt32 { PQftype(result, Int32(column)) }
+
+    func name(_ column: Int) -> String { String(cString: PQfname(result, Int32(column))) }
+}
+
+@available(*, unavailable)
+extension QueryResult: Sendable {}
+
+/// The rows of a result, as a random-access collection.
+public struct Rows: RandomAccessCollection {
+    let result: QueryResult
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { result.rowCount }
+    public subscript(position: Int) -> Row { Row(result: result, index: position) }
+}
+
+/// One row; columns are read by position or name and decoded to the type asked for.
+public struct Row {
+    let result: QueryResult
+    public let index: Int
+
+    public func isNull(_ column: Int) -> Bool { result.isNull(index, column) }
+
+    /// Decodes a column; a NULL or a value of another type is an error that names the column.
+    public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, _ column: Int) throws -> T {
+        guard !result.isNull(index, column) else {
+            throw PostgresError(kind: .decoding, message: "column \"\(result.name(column))\" is NULL, expected \(T.self)")
+        }
+        return try T.decode(result.bytes(index, column), typeOID: result.typeOID(column), column: result.name(column))
+    }
+
+    /// Decodes a column that may be NULL.
+    public func decode<T: PostgresDecodable>(_ type: T?.Type = T?.self, _ column: Int) throws -> T? {
+        guard !result.isNull(index, column) else { return nil }
+        return try T.decode(result.bytes(index, column), typeOID: result.typeOID(column), column: result.name(column))
+    }
+
+    public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, _ column: String) throws -> T {
+        try decode(type, result.columnIndex(column))
+    }
+
+    public func decode<T: PostgresDecodable>(_ type: T?.Type = T?.self, _ column: String) throws -> T? {
+        try decode(type, result.columnIndex(column))
+    }
+
+    /// A column as text whatever its type, for printing.
+    public func text(_ column: Int) -> String? {
+        result.isNull(index, column) ? nil : String(decoding: result.bytes(index, column), as: UTF8.self)
+    }
+}
+
+@available(*, unavailable)
+extension Row: Sendable {}
+
+/// A Swift type that a column can be decoded into, from PostgreSQL's text format.
+public protocol PostgresDecodable {
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> Self
+}
+
+func mismatch(_ column: String, _ expected: String, _ oid: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> PostgresError {
+    PostgresError(
+        kind: .decoding,
+        message: "column \"\(column)\" holds \(String(decoding: bytes.prefix(40), as: UTF8.self)) (type oid \(oid)), expected \(expected)")
+}
+
+extension String: PostgresDecodable {
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+private let integerOIDs: Set<UInt32> = [PostgresType.int2, PostgresType.int4, PostgresType.int8, PostgresType.oid]
+
+private func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+    guard !bytes.isEmpty else { return nil }
+    var value: Int64 = 0
+    var negative = false
+    var start = 0
+    if bytes[0] == UInt8(ascii: "-") {
+        negative = true
+        start = 1
+        guard bytes.count > 1 else { return nil }
+    }
+    for index in start..<bytes.count {
+        let byte = bytes[index]
+        guard byte >= 48 && byte <= 57 else { return nil }
+        let (multiplied, overflow1) = value.multipliedReportingOverflow(by: 10)
+        let (added, overflow2) = multiplied.addingReportingOverflow(Int64(byte - 48))
+        guard !overflow1, !overflow2 else { return nil }
+        value = added
+    }
+    return negative ? -value : value
+}
+
+extension Int64: PostgresDecodable {
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> Int64 {
+        guard integerOIDs.contains(typeOID), let value = parseInteger(bytes) else {
+            throw mismatch(column, "an integer", typeOID, bytes)
+        }
+        return value
+    }
+}
+
+extension Int: PostgresDecodable {
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> Int {
+        Int(try Int64.decode(bytes, typeOID: typeOID, column: column))
+    }
+}
+
+extension Int32: PostgresDecodable {
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> Int32 {
+        let value = try Int64.decode(bytes, typeOID: typeOID, column: column)
+        guard let narrow = Int32(exactly: value) else { throw mismatch(column, "a 32-bit integer", typeOID, bytes) }
+        return narrow
+    }
+}
+
+extension Bool: PostgresDecodable {
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> Bool {
+        guard typeOID == PostgresType.bool, bytes.count == 1 else { throw mismatch(column, "a boolean", typeOID, bytes) }
+        return bytes[0] == UInt8(ascii: "t")
+    }
+}
+
+extension Double: PostgresDecodable {
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> Double {
+        let numeric: Set<UInt32> = [PostgresType.float4, PostgresType.float8, PostgresType.numeric]
+        guard numeric.contains(typeOID) || integerOIDs.contains(typeOID),
+              let value = Double(String(decoding: bytes, as: UTF8.self))
+        else { throw mismatch(column, "a number", typeOID, bytes) }
+        return value
+    }
+}
+
+extension UUID: PostgresDecodable {
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> UUID {
+        guard typeOID == PostgresType.uuid, let value = UUID(uuidString: String(decoding: bytes, as: UTF8.self)) else {
+            throw mismatch(column, "a uuid", typeOID, bytes)
+        }
+        return value
+    }
+}
+
+extension Date: PostgresDecodable {
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> Date {
+        guard typeOID == PostgresType.timestamptz || typeOID == PostgresType.date || typeOID == PostgresType.timestamp,
+              let value = PostgresTimestamp.parse(bytes)
+        else { throw mismatch(column, "a timestamp", typeOID, bytes) }
+        return value
+    }
+}
+
+extension Array: PostgresDecodable where Element: PostgresDecodable {
+    /// Decodes one-dimensional arrays (`{a,"b c",NULL}`); NULL elements are an error.
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> [Element] {
+        let elementOID: UInt32
+        switch typeOID {
+        case PostgresType.textArray, PostgresType.varcharArray, 1002 /* char[] */, 1003 /* name[] */: elementOID = PostgresType.text
+        case PostgresType.int8Array: elementOID = PostgresType.int8
+        case PostgresType.int4Array: elementOID = PostgresType.int4
+        case PostgresType.int2Array: elementOID = PostgresType.int2
+        case PostgresType.boolArray: elementOID = PostgresType.bool
+        case PostgresType.float8Array: elementOID = PostgresType.float8
+        case PostgresType.timestamptzArray: elementOID = PostgresType.timestamptz
+        case PostgresType.uuidArray: elementOID = PostgresType.uuid
+        default:
+            // Arrays of enums and domains have their own OIDs; read their elements as text.
+            guard bytes.first == UInt8(ascii: "{") else { throw mismatch(column, "an array", typeOID, bytes) }
+            elementOID = PostgresType.text
+        }
+        var elements: [Element] = []
+        var current: [UInt8] = []
+        var quoted = false
+        var wasQuoted = false
+        var escaped = false
+        func finish() throws {
+            if !wasQuoted && current == [UInt8]("NULL".utf8) {
+                throw PostgresError(kind: .decoding, message: "column \"\(column)\" holds a NULL array element")
+            }
+            let element = try current.withUnsafeBufferPointer {
+                try Element.decode($0, typeOID: elementOID, column: column)
+            }
+            elements.append(element)
+            current.removeAll(keepingCapacity: true)
+            wasQuoted = false
+        }
+        guard bytes.count >= 2, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else {
+            throw mismatch(column, "an array", typeOID, bytes)
+        }
+        if bytes.count == 2 { return [] }
+        for byte in bytes[1..<(bytes.count - 1)] {
+            if escaped {
+                current.append(byte)
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                quoted.toggle()
+                wasQuoted = true
+            } else if byte == UInt8(ascii: ","), !quoted {
+                try finish()
+            } else {
+                current.append(byte)
+            }
+        }
+        try finish()
+        return elements
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import ReleaseStore
+import Reporting
+
+struct DatabaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db",
+        abstract: "Create and upgrade the relplan schema.",
+        subcommands: [Migrate.self, Status.self]
+    )
+
+    struct Migrate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply the migrations the database does not have yet.",
+            discussion: """
+                Each file of sql/ runs in its own transaction and is recorded with its checksum in
+                schema_migrations. Running it twice is harmless; two runs at once wait for each other.
+                Run it as the database owner.
+
+                Example:
+                  relplan db migrate --database-url postgresql://owner@db.example.org/relplan
+                """
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try connection.run { db in
+                let migrator = Migrator(migrations: try Migration.bundled())
+                let applied = try migrator.migrate(db) { migration in
+                    print("applied \(migration.fileName)")
+                }
+                if applied.isEmpty {
+                    print("nothing to apply: all \(migrator.migrations.count) migrations are in place")
+                } else {
+                    print("\(applied.count) migration\(applied.count == 1 ? "" : "s") applied")
+                }
+            }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List applied and pending migrations.",
+            discussion: "Example:\n  relplan db status --format json"
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "table, json or csv.") var format: OutputFormat = .table
+
+        func run() throws {
+            try connection.run { db in
+                let statuses = try Migrator(migrations: try Migration.bundled()).status(db)
+                let listing = Listing(
+                    noun: "migrations", columns: ["version", "name", "state", "applied_at", "applied_by"],
+                    rows: statuses.map {
+                        [.int($0.migration.version), .text($0.migration.name), .text($0.state.rawValue),
+                         .timestamp($0.appliedAt), .text($0.appliedBy)]
+                    })
+                print(listing.render(format), terminator: "")
+                if let changed = statuses.first(where: { $0.state == .changed }) {
+                    throw CLIError(.dataError, "sql/\(changed.migration.fileName) was changed after it was applied")
+                }
+            }
+        }
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}

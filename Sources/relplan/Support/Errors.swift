@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import ReleaseStore
+
+/// The documented exit codes (sysexits).
+enum ExitStatus: Int32 {
+    case ok = 0
+    case conflictsFound = 1
+    case usage = 64
+    case dataError = 65
+    case unavailable = 69
+    case temporaryFailure = 75
+    case permissionDenied = 77
+}
+
+/// An error the CLI already put into words.
+struct CLIError: Error, CustomStringConvertible {
+    let status: ExitStatus
+    let message: String
+
+    init(_ status: ExitStatus, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    var description: String { message }
+}
+
+/// Turns any error into one line on stderr and an exit code.
+struct ErrorReporter {
+    let verbose: Bool
+
+    func exit(for error: Error) -> ExitCode {
+        let (status, message) = classify(error)
+        FileHandle.standardError.write(Data("relplan: \(message)\n".utf8))
+        if verbose, let error = error as? PostgresError {
+            FileHandle.standardError.write(Data("  postgres: \(error.description.replacingOccurrences(of: "\n", with: "\n  "))\n".utf8))
+            if let statement = error.statement {
+                FileHandle.standardError.write(Data("  statement: \(statement)\n".utf8))
+            }
+        }
+        return ExitCode(status.rawValue)
+    }
+
+    func classify(_ error: Error) -> (ExitStatus, String) {
+        switch error {
+        case let error as CLIError:
+            return (error.status, error.message)
+        case let error as StoreError:
+            switch error {
+            case .notFound, .invalid: return (.dataError, error.description)
+            case .permissionDenied: return (.permissionDenied, error.description)
+            case .staleWrite, .capacityTaken, .changedSinceComputed, .busy: return (.temporaryFailure, error.description)
+            case .migrationChanged: return (.dataError, error.description)
+            case .internalInconsistency: return (.dataError, error.description)
+            }
+        case let error as PostgresError:
+            return classify(postgres: error)
+        case let error as ValidationError:
+            return (.usage, error.message)
+        default:
+            return (.dataError, "\(error)")
+        }
+    }
+
+    private func classify(postgres error: PostgresError) -> (ExitStatus, String) {
+        switch error.kind {
+        case .connectionFailed:
+            return (.unavailable, "cannot connect to PostgreSQL: \(error.message)")
+        case .connectionLost:
+            return (.temporaryFailure, "lost the connection to PostgreSQL (\(error.message)); nothing was committed, safe to retry")
+        default:
+            break
+        }
+        if error.isInsufficientPrivilege {
+            return (.permissionDenied, "permission denied: \(error.message)")
+        }
+        if error.isTemporary {
+            let why: String
+            switch error.sqlState {
+            case "55P03": why = "a lock was held too long by another session"
+            case "57014": why = "the statement ran longer than statement_timeout"
+            case "40001": why = "a concurrent change conflicted (serialization failure)"
+            case "40P01": why = "a deadlock with another session"
+            default: why = error.message
+            }
+            return (.temporaryFailure, "\(why); nothing was changed, safe to retry")
+        }
+        if let state = error.sqlState, state.hasPrefix("23") || state.hasPrefix("22") {
+            return (.dataError, verbose ? error.description : error.message)
+        }
+        return (.dataError, verbose ? error.description : "the database refused: \(error.message)")
+    }
+}

@@ -1,0 +1,76 @@
+# Shared by the scripts: where things are, and how to install what is missing.
+# Sourced, not run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="$ROOT/.relplan"
+RELPLAN_PGPORT="${RELPLAN_PGPORT:-54329}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+pg_bindir() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/initdb" ] && { echo "$dir"; return 0; }
+  done
+  command -v initdb >/dev/null 2>&1 && { dirname "$(command -v initdb)"; return 0; }
+  return 1
+}
+
+# Installs PostgreSQL's server and libpq's headers when they are missing (Debian/Ubuntu).
+ensure_packages() {
+  local missing=()
+  pg_bindir >/dev/null || missing+=(postgresql)
+  pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
+  command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]}: install them with your package manager"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  say "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# PostgreSQL refuses to run as root: as root, the cluster belongs to an unprivileged user.
+cluster_user() {
+  if [ "$(id -u)" -eq 0 ]; then
+    id relplan-pg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin relplan-pg
+    echo relplan-pg
+  else
+    id -un
+  fi
+}
+
+as_cluster_user() {
+  local user; user="$(cluster_user)"
+  if [ "$(id -u)" -eq 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi
+}
+
+# The cluster lives under .relplan/ unless the unprivileged user cannot reach that folder
+# (a checkout under /root, say); then it lives in a private folder under /tmp, linked from .relplan/.
+cluster_dir() {
+  mkdir -p "$STATE"
+  if [ -L "$STATE/cluster" ] || [ -d "$STATE/cluster" ]; then
+    echo "$STATE/cluster"; return 0
+  fi
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u "$(cluster_user)" -- test -x "$STATE"; then
+    local alt; alt="$(mktemp -d "${TMPDIR:-/tmp}/relplan-cluster.XXXXXX")"
+    chmod 755 "$alt"
+    ln -s "$alt" "$STATE/cluster"
+  else
+    mkdir -p "$STATE/cluster"
+  fi
+  echo "$STATE/cluster"
+}
+
+pg_env() {
+  local dir; dir="$(cluster_dir)"
+  cat <<EOT
+export PGHOST='$(cd "$dir" && pwd -P)/run'
+export PGPORT='$RELPLAN_PGPORT'
+export PGUSER='postgres'
+export PGDATABASE='relplan'
+EOT
+}
