@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(name: "relplan-bench", dependencies: ["Scheduling"]),
         .testTarget(name: "ReleaseCoreTests", dependencies: ["ReleaseCore"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
-        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/Support"),
+        .target(name: "TestSupport", dependencies: ["Postgres", "ReleaseStore"], path: "Tests/Support"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "ReleaseStoreTests", dependencies: ["ReleaseStore", "Postgres", "ReleaseCore", "Scheduling"]),
         .testTarget(name: "ImportingTests", dependencies: ["Importing", "ReleaseStore", "Postgres"]),

@@ -13,7 +13,7 @@ public enum Cell: Sendable, Equatable {
     case timestamp(Date?)
     case list([String])
 
-    var json: JSONValue {
+    public var json: JSONValue {
         switch self {
         case .text(let value): return .string(value)
         case .int(let value): return value.map { .int($0) } ?? .null

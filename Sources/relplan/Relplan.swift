@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Relplan: ParsableCommand {
@@ -13,6 +14,30 @@ struct Relplan: ParsableCommand {
             Exit codes: 0 ok; 1 conflicts found (with --exit-code); 64 usage; 65 bad input data;
             69 database unreachable; 75 temporary failure, safe to retry; 77 permission denied.
             """,
-        subcommands: [DatabaseCommand.self]
+        subcommands: [
+            DatabaseCommand.self, GroupCommand.self, UserCommand.self, MemberCommand.self,
+            EnvironmentCommand.self, WindowCommand.self, FreezeCommand.self, TargetCommand.self,
+            ModelCommand.self, PlanCommand.self, ReleaseCommand.self, PackageCommand.self, UnitCommand.self,
+            BookCommand.self, DeviationCommand.self, AuditCommand.self,
+        ]
     )
+
+    /// Parses and runs the command; every failure becomes one line on stderr and a documented exit code.
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)  // usage errors: ArgumentParser's message and help, exit 64
+        }
+        do {
+            try command.run()
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch {
+            Foundation.exit(ErrorReporter(verbose: verboseRequested).exit(for: error).rawValue)
+        }
+    }
+
+    private static var verboseRequested: Bool { CommandLine.arguments.contains("--verbose") }
 }

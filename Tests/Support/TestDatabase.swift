@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import ReleaseStore
 
 /// A throwaway database on the cluster `scripts/test` started, one per test, so tests running
 /// in parallel never see each other. There is no fallback: without the cluster, tests fail.
@@ -9,9 +10,36 @@ public struct TestDatabase: Sendable {
     /// The database's connection string; libpq's PG* variables (from `scripts/dev-db env`) supply the rest.
     public var conninfo: String { "dbname=\(name)" }
 
-    /// A database with every migration applied, cloned from the template `scripts/test` prepares.
+    /// A database with every migration applied, cloned from a template made once per schema version.
     public static func migrated() throws -> TestDatabase {
-        try create(template: "relplan_template")
+        try create(template: try migratedTemplate())
+    }
+
+    /// The template's name carries a hash of the migrations, so a changed schema gets a new one;
+    /// an advisory lock makes parallel tests build it once.
+    static func migratedTemplate() throws -> String {
+        let migrations = try Migration.bundled()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in migrations.map(\.sql).joined(separator: "\u{0}").utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        let name = "relplan_tpl_" + String(hash, radix: 16)
+        let admin = try adminConnection()
+        try admin.execute("SELECT pg_advisory_lock(7215)")
+        defer { _ = try? admin.execute("SELECT pg_advisory_unlock(7215)") }
+        let exists = try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rowCount > 0
+        if !exists {
+            let building = name + "_new"
+            try admin.execute("DROP DATABASE IF EXISTS \(building)", simple: true)
+            try admin.execute("CREATE DATABASE \(building) TEMPLATE template0", simple: true)
+            do {
+                let connection = try Connection(conninfo: "dbname=\(building)")
+                try Migrator(migrations: migrations).migrate(connection)
+                connection.close()
+            }
+            try admin.execute("ALTER DATABASE \(building) RENAME TO \(name)", simple: true)
+        }
+        return name
     }
 
     /// An empty database, for migration tests.

@@ -67,5 +67,3 @@ struct DatabaseCommand: ParsableCommand {
         }
     }
 }
-
-extension OutputFormat: ExpressibleByArgument {}

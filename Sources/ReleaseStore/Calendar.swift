@@ -1,0 +1,186 @@
+import Foundation
+import Postgres
+import ReleaseCore
+
+public struct EnvironmentRecord: Sendable, Equatable {
+    public let code: String
+    public let name: String
+    public let kind: EnvironmentKind
+    public let capacity: Int
+}
+
+public struct WindowRecord: Sendable, Equatable {
+    public let code: String
+    public let start: Date
+    public let end: Date
+    public let capacity: Int
+    public let kind: WindowKind
+    /// Releases assigned to it that are neither cancelled nor closed.
+    public let used: Int
+}
+
+public struct FreezeRecord: Sendable, Equatable {
+    public let code: String
+    public let start: Date
+    public let end: Date
+    public let reason: String
+    public let environment: String?
+}
+
+/// A window to create, from `window create` or one occurrence of `window generate`.
+public struct NewWindow: Sendable, Equatable {
+    public let code: String
+    public let start: Date
+    public let end: Date
+
+    public init(code: String, start: Date, end: Date) {
+        self.code = code
+        self.start = start
+        self.end = end
+    }
+}
+
+/// The shared calendar that admins keep: environments, service windows, freezes, configuration items.
+public struct SharedCalendar {
+    let db: Connection
+
+    public init(_ db: Connection) { self.db = db }
+
+    // MARK: Environments
+
+    public func createEnvironment(code: String, name: String, kind: EnvironmentKind, capacity: Int, by identity: Identity) throws {
+        try identity.requireAdmin(to: "create environment \(code)")
+        try CodeKind.environment.validate(code)
+        guard capacity >= 1 else { throw StoreError.invalid("an environment's capacity is at least 1 (got \(capacity))") }
+        try translatingUniqueViolation("environment \(code) exists already") {
+            try db.execute("INSERT INTO environment (code, name, kind, capacity) VALUES ($1, $2, $3, $4)",
+                           [code, name, kind.rawValue, capacity])
+        }
+    }
+
+    public func environments() throws -> [EnvironmentRecord] {
+        try db.query("SELECT code, name, kind, capacity FROM environment ORDER BY code").rows.map {
+            EnvironmentRecord(code: try $0.decode(String.self, 0), name: try $0.decode(String.self, 1),
+                              kind: EnvironmentKind(rawValue: try $0.decode(String.self, 2)) ?? .test,
+                              capacity: try $0.decode(Int.self, 3))
+        }
+    }
+
+    // MARK: Service windows
+
+    public func createWindow(_ window: NewWindow, capacity: Int, kind: WindowKind, by identity: Identity) throws {
+        try identity.requireAdmin(to: "create service window \(window.code)")
+        try validate(window, capacity: capacity)
+        try translatingUniqueViolation("service window \(window.code) exists already") {
+            try db.execute("""
+                INSERT INTO service_window (code, starts_at, ends_at, capacity, kind) VALUES ($1, $2, $3, $4, $5)
+                """, [window.code, window.start, window.end, capacity, kind.rawValue])
+        }
+    }
+
+    /// Creates the windows that do not exist yet, in one transaction; returns (created, already there).
+    public func generateWindows(_ windows: [NewWindow], capacity: Int, kind: WindowKind, by identity: Identity) throws -> (created: [String], existing: [String]) {
+        try identity.requireAdmin(to: "generate service windows")
+        for window in windows { try validate(window, capacity: capacity) }
+        return try db.transaction { db in
+            let created = try db.query("""
+                INSERT INTO service_window (code, starts_at, ends_at, capacity, kind)
+                SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(code, starts_at, ends_at),
+                              (VALUES ($4::integer, $5::text)) AS o(capacity, kind)
+                ON CONFLICT (code) DO NOTHING
+                RETURNING code
+                """, [windows.map(\.code), windows.map(\.start), windows.map(\.end), capacity, kind.rawValue])
+                .rows.map { try $0.decode(String.self, 0) }
+            let createdSet = Set(created)
+            return (windows.map(\.code).filter { createdSet.contains($0) }, windows.map(\.code).filter { !createdSet.contains($0) })
+        }
+    }
+
+    public func windows(from: Date? = nil, to: Date? = nil) throws -> [WindowRecord] {
+        try db.query("""
+            SELECT w.code, w.starts_at, w.ends_at, w.capacity, w.kind,
+                   (SELECT count(*) FROM release r WHERE r.window_id = w.id AND r.status NOT IN ('cancelled', 'closed'))
+            FROM service_window w
+            WHERE ($1::timestamptz IS NULL OR w.ends_at > $1) AND ($2::timestamptz IS NULL OR w.starts_at < $2)
+            ORDER BY w.starts_at, w.code
+            """, [from, to]).rows.map(Self.window)
+    }
+
+    public func window(_ code: String) throws -> WindowRecord {
+        let id = try Lookup.id(.window, code, db)
+        guard let row = try db.query("""
+            SELECT w.code, w.starts_at, w.ends_at, w.capacity, w.kind,
+                   (SELECT count(*) FROM release r WHERE r.window_id = w.id AND r.status NOT IN ('cancelled', 'closed'))
+            FROM service_window w WHERE w.id = $1
+            """, [id]).first else { throw StoreError.notFound(kind: "service window", code: code, suggestion: nil) }
+        return try Self.window(row)
+    }
+
+    static func window(_ row: Row) throws -> WindowRecord {
+        WindowRecord(code: try row.decode(String.self, 0), start: try row.decode(Date.self, 1), end: try row.decode(Date.self, 2),
+                     capacity: try row.decode(Int.self, 3), kind: WindowKind(rawValue: try row.decode(String.self, 4)) ?? .regular,
+                     used: try row.decode(Int.self, 5))
+    }
+
+    private func validate(_ window: NewWindow, capacity: Int) throws {
+        try CodeKind.window.validate(window.code)
+        guard window.end > window.start else {
+            throw StoreError.invalid("service window \(window.code) must end after it starts")
+        }
+        guard capacity >= 1 else { throw StoreError.invalid("a window's capacity is at least 1 (got \(capacity))") }
+    }
+
+    // MARK: Freezes
+
+    public func createFreeze(code: String, start: Date, end: Date, reason: String, environment: String?, by identity: Identity) throws {
+        try identity.requireAdmin(to: "create freeze \(code)")
+        try CodeKind.freeze.validate(code)
+        guard end > start else { throw StoreError.invalid("freeze \(code) must end after it starts") }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalid("a freeze needs a reason") }
+        let environmentID = try Lookup.optionalID(.environment, environment, db)
+        try translatingUniqueViolation("freeze \(code) exists already") {
+            try db.execute("""
+                INSERT INTO change_freeze (code, starts_at, ends_at, reason, environment_id) VALUES ($1, $2, $3, $4, $5)
+                """, [code, start, end, reason, environmentID])
+        }
+    }
+
+    public func freezes() throws -> [FreezeRecord] {
+        try db.query("""
+            SELECT f.code, f.starts_at, f.ends_at, f.reason, e.code
+            FROM change_freeze f LEFT JOIN environment e ON e.id = f.environment_id ORDER BY f.starts_at, f.code
+            """).rows.map {
+            FreezeRecord(code: try $0.decode(String.self, 0), start: try $0.decode(Date.self, 1), end: try $0.decode(Date.self, 2),
+                         reason: try $0.decode(String.self, 3), environment: try $0.decode(String?.self, 4))
+        }
+    }
+
+    // MARK: Configuration items
+
+    /// Records that `child` is part of `parent` (both created if new), refusing cycles.
+    public func linkTarget(_ child: String, partOf parent: String) throws {
+        guard child != parent else { throw StoreError.invalid("\(child) cannot be part of itself") }
+        try db.transaction { db in
+            try db.execute("INSERT INTO target (code) VALUES ($1), ($2) ON CONFLICT DO NOTHING", [child, parent])
+            let cycle = try db.query("""
+                WITH RECURSIVE up(code) AS (
+                    SELECT $1::text
+                    UNION SELECT t.part_of FROM target t JOIN up ON t.code = up.code WHERE t.part_of IS NOT NULL)
+                SELECT 1 FROM up WHERE code = $2
+                """, [parent, child]).rowCount > 0
+            if cycle { throw StoreError.invalid("\(parent) is already part of \(child): linking would make a cycle") }
+            let changed = try db.execute("UPDATE target SET part_of = $2 WHERE code = $1", [child, parent])
+            if changed == 0 {
+                throw StoreError.permissionDenied(
+                    who: try db.query("SELECT current_user::text").first?.decode(String.self, 0) ?? "you",
+                    what: "link configuration items", why: "only admins and the managers or release-managers of a group may")
+            }
+        }
+    }
+
+    public func targets() throws -> [(code: String, partOf: String?)] {
+        try db.query("SELECT code, part_of FROM target ORDER BY code").rows.map {
+            (try $0.decode(String.self, 0), try $0.decode(String?.self, 1))
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Postgres
+import ReleaseCore
+
+extension Releases {
+    // MARK: Packages and units
+
+    public func addPackage(_ ref: ReleaseRef, code: String, by identity: Identity) throws {
+        let key = try Lookup.release(ref, db)
+        try requireContentEditable(key, identity, action: "add packages to \(ref)")
+        try CodeKind.package.validate(code)
+        try translatingUniqueViolation("package \(code) of \(ref) exists already") {
+            try db.execute("INSERT INTO release_package (group_id, release_id, code) VALUES ($1, $2, $3)", [key.groupID, key.id, code])
+        }
+    }
+
+    public func addUnit(_ ref: ReleaseRef, package: String, code: String, kind: UnitKind, target: String, version: String?,
+                        by identity: Identity) throws {
+        let key = try Lookup.release(ref, db)
+        try requireContentEditable(key, identity, action: "add units to \(ref)")
+        try CodeKind.unit.validate(code)
+        guard let packageID = try db.query("SELECT id FROM release_package WHERE release_id = $1 AND code = $2", [key.id, package])
+            .first?.decode(Int64.self, 0) else {
+            let codes = try db.query("SELECT code FROM release_package WHERE release_id = $1", [key.id]).rows.map { try $0.decode(String.self, 0) }
+            throw StoreError.notFound(kind: "package of \(ref)", code: package, suggestion: Suggestions.nearest(to: package, in: codes))
+        }
+        try db.transaction { db in
+            try db.execute("INSERT INTO target (code) VALUES ($1) ON CONFLICT DO NOTHING", [target])
+            try translatingUniqueViolation("unit \(code) of package \(package) exists already") {
+                try db.execute("""
+                    INSERT INTO release_unit (group_id, package_id, code, kind, target_code, version) VALUES ($1, $2, $3, $4, $5, $6)
+                    """, [key.groupID, packageID, code, kind.rawValue, target, version])
+            }
+        }
+    }
+
+    // MARK: Bookings
+
+    /// Books an environment for a release. Confirming beyond the environment's capacity is refused
+    /// with the releases that hold it (the database guards this, see sql/0004).
+    public func book(_ ref: ReleaseRef, environment: String, start: Date, end: Date, confirm: Bool, by identity: Identity) throws -> BookingRecord {
+        let key = try Lookup.release(ref, db)
+        try identity.require(Self.planners, in: ref.group, to: "book environments for \(ref)")
+        let environmentID = try Lookup.id(.environment, environment, db)
+        guard end > start else { throw StoreError.invalid("the booking must end after it starts") }
+        let status = confirm ? "confirmed" : "tentative"
+        do {
+            return try db.transaction { db in
+                guard let row = try db.query("""
+                    INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
+                    VALUES ($1, $2, $3, tstzrange($4, $5), $6)
+                    ON CONFLICT (release_id, environment_id, during) DO UPDATE SET status = EXCLUDED.status
+                    RETURNING id
+                    """, [key.groupID, key.id, environmentID, start, end, status]).first else {
+                    throw StoreError.internalInconsistency("INSERT … RETURNING returned nothing")
+                }
+                let id = try row.decode(Int64.self, 0)
+                return BookingRecord(id: id, release: ref.description, environment: environment, start: start, end: end,
+                                     status: confirm ? .confirmed : .tentative)
+            }
+        } catch let error as PostgresError where error.sqlState == "23P01" {
+            let holders = try db.query("""
+                SELECT string_agg(DISTINCT g.code || '/' || r.code, ', ')
+                FROM environment_booking b JOIN release r ON r.id = b.release_id JOIN management_group g ON g.id = r.group_id
+                WHERE b.environment_id = $1 AND b.status = 'confirmed' AND b.during && tstzrange($2, $3) AND b.release_id <> $4
+                """, [environmentID, start, end, key.id]).first?.decode(String?.self, 0)
+            throw StoreError.capacityTaken(
+                what: "\(environment) from \(Timestamp.text(start)) to \(Timestamp.text(end))", holder: holders ?? "another release")
+        }
+    }
+
+    public func bookings(environment: String? = nil) throws -> [BookingRecord] {
+        if let environment { _ = try Lookup.id(.environment, environment, db) }
+        return try db.query("""
+            SELECT b.id, g.code || '/' || r.code, e.code, lower(b.during), upper(b.during), b.status
+            FROM environment_booking b JOIN environment e ON e.id = b.environment_id
+            JOIN release r ON r.id = b.release_id JOIN management_group g ON g.id = r.group_id
+            WHERE $1::text IS NULL OR e.code = $1 ORDER BY lower(b.during), e.code, g.code, r.code
+            """, [environment]).rows.map(Self.booking)
+    }
+
+    // MARK: Deviations
+
+    public func addDeviation(_ ref: ReleaseRef, severity: DeviationSeverity, text: String, by identity: Identity) throws -> Int64 {
+        let key = try Lookup.release(ref, db)
+        try requireContentEditable(key, identity, action: "record deviations for \(ref)")
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw StoreError.invalid("a deviation needs a text") }
+        guard let id = try db.query("""
+            INSERT INTO deviation (group_id, release_id, severity, text) VALUES ($1, $2, $3, $4) RETURNING id
+            """, [key.groupID, key.id, severity.rawValue, text]).first?.decode(Int64.self, 0) else {
+            throw StoreError.internalInconsistency("INSERT … RETURNING returned nothing")
+        }
+        return id
+    }
+
+    public func handleDeviation(id: Int64, resolution: String, by identity: Identity) throws {
+        guard let row = try db.query("""
+            SELECT g.code, r.code, d.resolution FROM deviation d JOIN release r ON r.id = d.release_id
+            JOIN management_group g ON g.id = r.group_id WHERE d.id = $1
+            """, [id]).first else { throw StoreError.notFound(kind: "deviation", code: String(id), suggestion: nil) }
+        let ref = try ReleaseRef(group: try row.decode(String.self, 0), code: try row.decode(String.self, 1))
+        if try row.decode(String?.self, 2) != nil { throw StoreError.invalid("deviation \(id) of \(ref) is handled already") }
+        let key = try Lookup.release(ref, db)
+        try requireContentEditable(key, identity, action: "handle deviations of \(ref)")
+        guard !resolution.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw StoreError.invalid("say how it was handled (--resolution)") }
+        let changed = try db.execute("""
+            UPDATE deviation SET resolution = $2, handled_at = now(), handled_by = current_user WHERE id = $1 AND resolution IS NULL
+            """, [id, resolution])
+        if changed == 0 {
+            throw StoreError.permissionDenied(who: identity.login, what: "handle deviation \(id)", why: "the database's policies refused the change")
+        }
+    }
+
+    public func deviations(group: String? = nil, openOnly: Bool = false) throws -> [DeviationRecord] {
+        try db.query("""
+            SELECT d.id, g.code || '/' || r.code, d.severity, d.text, d.recorded_at, d.recorded_by, d.resolution
+            FROM deviation d JOIN release r ON r.id = d.release_id JOIN management_group g ON g.id = r.group_id
+            WHERE ($1::text IS NULL OR g.code = $1) AND (NOT $2 OR d.resolution IS NULL) ORDER BY d.id
+            """, [group, openOnly]).rows.map {
+            DeviationRecord(id: try $0.decode(Int64.self, 0), release: try $0.decode(String.self, 1),
+                            severity: DeviationSeverity(rawValue: try $0.decode(String.self, 2)) ?? .low,
+                            text: try $0.decode(String.self, 3), recordedAt: try $0.decode(Date.self, 4),
+                            recordedBy: try $0.decode(String.self, 5), resolution: try $0.decode(String?.self, 6))
+        }
+    }
+
+    /// Members may change content only while the release is not yet deployed; planners always.
+    private func requireContentEditable(_ key: ReleaseKey, _ identity: Identity, action: String) throws {
+        if identity.isPlanner(of: key.ref.group) { return }
+        try identity.require(Self.contentEditors, in: key.ref.group, to: action)
+        let open: Set<String> = ["planned", "building", "testing", "ready"]
+        guard open.contains(key.status) else {
+            throw StoreError.permissionDenied(
+                who: identity.login, what: action,
+                why: "\(key.ref) is \(key.status): members change releases only until they are deployed; ask a release-manager of \(key.ref.group)")
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Postgres
+import ReleaseCore
+
+public struct GroupRecord: Sendable, Equatable {
+    public let code: String
+    public let name: String
+    public let members: Int
+    public let createdAt: Date
+}
+
+public struct MemberRecord: Sendable, Equatable {
+    public let group: String
+    public let login: String
+    public let role: MemberRole
+    public let addedAt: Date
+    public let addedBy: String
+}
+
+/// Groups and the people in them.
+public struct Directory {
+    let db: Connection
+
+    public init(_ db: Connection) { self.db = db }
+
+    public func createGroup(code: String, name: String, by identity: Identity) throws {
+        try identity.requireAdmin(to: "create group \(code)")
+        try CodeKind.group.validate(code)
+        try translatingUniqueViolation("group \(code) exists already") {
+            try db.execute("INSERT INTO management_group (code, name) VALUES ($1, $2)", [code, name])
+        }
+    }
+
+    public func groups() throws -> [GroupRecord] {
+        try db.query("""
+            SELECT g.code, g.name, (SELECT count(*) FROM membership m WHERE m.group_id = g.id), g.created_at
+            FROM management_group g ORDER BY g.code
+            """).rows.map {
+            GroupRecord(code: try $0.decode(String.self, 0), name: try $0.decode(String.self, 1),
+                        members: try $0.decode(Int.self, 2), createdAt: try $0.decode(Date.self, 3))
+        }
+    }
+
+    /// Creates a login role (or grants relplan_user to an existing one). Admins only.
+    public func createUser(login: String, password: String?, admin: Bool, by identity: Identity) throws {
+        try identity.requireAdmin(to: "create user \(login)")
+        try db.transaction { db in
+            try db.execute("SELECT relplan_create_user($1, $2)", [login, password])
+            if admin { try db.execute("SELECT relplan_grant_admin($1)", [login]) }
+        }
+    }
+
+    public func addMember(group: String, login: String, role: MemberRole, by identity: Identity) throws {
+        let groupID = try Lookup.id(.group, group, db)
+        if !identity.isAdmin { try identity.require([.manager], in: group, to: "add members to \(group)") }
+        guard try db.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [login]).rowCount > 0 else {
+            throw StoreError.notFound(kind: "login", code: login, suggestion: nil)
+        }
+        try db.execute("""
+            INSERT INTO membership (group_id, role_name, role) VALUES ($1, $2, $3)
+            ON CONFLICT (group_id, role_name) DO UPDATE SET role = EXCLUDED.role
+            """, [groupID, login, role.rawValue])
+    }
+
+    public func removeMember(group: String, login: String, by identity: Identity) throws {
+        let groupID = try Lookup.id(.group, group, db)
+        if !identity.isAdmin { try identity.require([.manager], in: group, to: "remove members from \(group)") }
+        let removed = try db.execute("DELETE FROM membership WHERE group_id = $1 AND role_name = $2", [groupID, login])
+        if removed == 0 {
+            throw StoreError.notFound(kind: "member of \(group)", code: login, suggestion: nil)
+        }
+    }
+
+    public func members(group: String) throws -> [MemberRecord] {
+        let groupID = try Lookup.id(.group, group, db)
+        return try db.query("""
+            SELECT role_name, role, added_at, added_by FROM membership WHERE group_id = $1
+            ORDER BY array_position(ARRAY['manager','release-manager','member','viewer'], role), role_name
+            """, [groupID]).rows.map {
+            MemberRecord(group: group, login: try $0.decode(String.self, 0),
+                         role: MemberRole(rawValue: try $0.decode(String.self, 1)) ?? .viewer,
+                         addedAt: try $0.decode(Date.self, 2), addedBy: try $0.decode(String.self, 3))
+        }
+    }
+}
+
+/// Runs `body`, turning a unique violation into a message a person understands.
+func translatingUniqueViolation<T>(_ message: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as PostgresError where error.sqlState == "23505" {
+        throw StoreError.invalid(message())
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Postgres
+import ReleaseCore
+
+/// Turns the codes people type into row ids, or into "unknown X (did you mean Y?)".
+///
+enum Lookup {
+    enum Table {
+        case group, environment, window, freeze, model
+
+        /// Whole statements per table: identifiers are never pasted into SQL, not even constant ones.
+        var idByCode: String {
+            switch self {
+            case .group: "SELECT id FROM management_group WHERE code = $1"
+            case .environment: "SELECT id FROM environment WHERE code = $1"
+            case .window: "SELECT id FROM service_window WHERE code = $1"
+            case .freeze: "SELECT id FROM change_freeze WHERE code = $1"
+            case .model: "SELECT id FROM release_model WHERE code = $1 ORDER BY version DESC LIMIT 1"
+            }
+        }
+
+        var allCodes: String {
+            switch self {
+            case .group: "SELECT code FROM management_group"
+            case .environment: "SELECT code FROM environment"
+            case .window: "SELECT code FROM service_window"
+            case .freeze: "SELECT code FROM change_freeze"
+            case .model: "SELECT DISTINCT code FROM release_model"
+            }
+        }
+
+        var noun: String {
+            switch self {
+            case .group: "group"
+            case .environment: "environment"
+            case .window: "service window"
+            case .freeze: "freeze"
+            case .model: "release model"
+            }
+        }
+    }
+
+    static func id(_ table: Table, _ code: String, _ db: Connection) throws -> Int {
+        if let row = try db.query(table.idByCode, [code]).first {
+            return try row.decode(Int.self, 0)
+        }
+        let all = try db.query(table.allCodes).rows.map { try $0.decode(String.self, 0) }
+        throw StoreError.notFound(kind: table.noun, code: code, suggestion: Suggestions.nearest(to: code, in: all))
+    }
+
+    static func optionalID(_ table: Table, _ code: String?, _ db: Connection) throws -> Int? {
+        guard let code else { return nil }
+        return try id(table, code, db)
+    }
+
+    /// A release by `GROUP/CODE`, with its group id, row version and status.
+    static func release(_ ref: ReleaseRef, _ db: Connection) throws -> ReleaseKey {
+        if let row = try db.query("""
+            SELECT r.id, r.group_id, r.row_version, r.status FROM release r JOIN management_group g ON g.id = r.group_id
+            WHERE g.code = $1 AND r.code = $2
+            """, [ref.group, ref.code]).first {
+            return ReleaseKey(
+                ref: ref, id: try row.decode(Int64.self, 0), groupID: try row.decode(Int.self, 1),
+                version: try row.decode(Int.self, 2), status: try row.decode(String.self, 3))
+        }
+        _ = try id(.group, ref.group, db)
+        let codes = try db.query("""
+            SELECT r.code FROM release r JOIN management_group g ON g.id = r.group_id WHERE g.code = $1
+            """, [ref.group]).rows.map { "\(ref.group)/\(try $0.decode(String.self, 0))" }
+        throw StoreError.notFound(kind: "release", code: ref.description, suggestion: Suggestions.nearest(to: ref.description, in: codes))
+    }
+
+    static func plan(group: String, code: String, _ db: Connection) throws -> (id: Int64, groupID: Int, modelID: Int?) {
+        if let row = try db.query("""
+            SELECT p.id, p.group_id, p.model_id FROM release_plan p JOIN management_group g ON g.id = p.group_id
+            WHERE g.code = $1 AND p.code = $2
+            """, [group, code]).first {
+            return (try row.decode(Int64.self, 0), try row.decode(Int.self, 1), try row.decode(Int?.self, 2))
+        }
+        _ = try id(.group, group, db)
+        let codes = try db.query("""
+            SELECT p.code FROM release_plan p JOIN management_group g ON g.id = p.group_id WHERE g.code = $1
+            """, [group]).rows.map { try $0.decode(String.self, 0) }
+        throw StoreError.notFound(kind: "plan", code: "\(group)/\(code)", suggestion: Suggestions.nearest(to: code, in: codes).map { "\(group)/\($0)" })
+    }
+}
+
+/// The row identity of a release, with what optimistic concurrency needs.
+public struct ReleaseKey: Sendable, Hashable {
+    public let ref: ReleaseRef
+    public let id: Int64
+    public let groupID: Int
+    public let version: Int
+    public let status: String
+}

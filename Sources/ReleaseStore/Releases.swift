@@ -1,0 +1,455 @@
+import Foundation
+import Postgres
+import ReleaseCore
+
+public struct ReleaseRecord: Sendable, Equatable {
+    public let group: String
+    public let code: String
+    public let plan: String
+    public let title: String
+    public let window: String?
+    public let deployStart: Date?
+    public let deployEnd: Date?
+    public let priority: Int
+    public let status: ReleaseStatus
+    public let deadline: String?
+    public let pinned: Bool
+    public let implementer: String?
+    public let version: Int
+    public let updatedAt: Date
+    public let updatedBy: String
+
+    public var ref: String { "\(group)/\(code)" }
+}
+
+public struct UnitRecord: Sendable, Equatable {
+    public let code: String
+    public let kind: String
+    public let target: String
+    public let version: String?
+}
+
+public struct PackageRecord: Sendable, Equatable {
+    public let code: String
+    public let units: [UnitRecord]
+}
+
+public struct BookingRecord: Sendable, Equatable {
+    public let id: Int64
+    public let release: String
+    public let environment: String
+    public let start: Date
+    public let end: Date
+    public let status: BookingStatus
+}
+
+public struct DeviationRecord: Sendable, Equatable {
+    public let id: Int64
+    public let release: String
+    public let severity: DeviationSeverity
+    public let text: String
+    public let recordedAt: Date
+    public let recordedBy: String
+    public let resolution: String?
+}
+
+public struct CriterionState: Sendable, Equatable {
+    public let activity: ReleaseActivity
+    public let boundary: ReleaseModel.PhaseBoundary
+    public let name: String
+    public let check: CriterionCheck
+    public let satisfied: Bool
+}
+
+/// Everything `release show` prints.
+public struct ReleaseDetail: Sendable, Equatable {
+    public let release: ReleaseRecord
+    public let dependsOn: [String]
+    public let packages: [PackageRecord]
+    public let bookings: [BookingRecord]
+    public let deviations: [DeviationRecord]
+    public let model: String?
+    public let criteria: [CriterionState]
+    public let evaluation: String?
+}
+
+/// What `release create` asks for.
+public struct NewRelease: Sendable {
+    public var ref: ReleaseRef
+    public var plan: String
+    public var title: String
+    public var window: String?
+    public var deploy: (start: Date, end: Date)?
+    public var priority: Priority
+    public var deadline: CalendarDay?
+    public var dependsOn: [ReleaseRef]
+
+    public init(ref: ReleaseRef, plan: String, title: String = "", window: String? = nil, deploy: (start: Date, end: Date)? = nil,
+                priority: Priority = .default, deadline: CalendarDay? = nil, dependsOn: [ReleaseRef] = []) {
+        self.ref = ref
+        self.plan = plan
+        self.title = title
+        self.window = window
+        self.deploy = deploy
+        self.priority = priority
+        self.deadline = deadline
+        self.dependsOn = dependsOn
+    }
+}
+
+/// Releases and what hangs under them: packages, units, bookings, deviations, criteria, lifecycle.
+public struct Releases {
+    let db: Connection
+    /// "Now", injectable so tests can plan in a fixed present.
+    let now: Date
+
+    public init(_ db: Connection, now: Date = Date()) {
+        self.db = db
+        self.now = now
+    }
+
+    static let planners: [MemberRole] = [.manager, .releaseManager]
+    static let contentEditors: [MemberRole] = [.manager, .releaseManager, .member]
+
+    // MARK: Create and read
+
+    /// Creates a release; returns warnings (an over-full window) that do not stop it.
+    public func create(_ new: NewRelease, by identity: Identity) throws -> [String] {
+        let plan = try Lookup.plan(group: new.ref.group, code: new.plan, db)
+        try identity.require(Self.planners, in: new.ref.group, to: "create releases in \(new.ref.group)")
+        var deploy = new.deploy
+        var windowID: Int?
+        if let code = new.window {
+            windowID = try Lookup.id(.window, code, db)
+            let window = try SharedCalendar(db).window(code)
+            if window.end <= now {
+                throw StoreError.invalid("service window \(code) ended on \(Timestamp.text(window.end)): a new release needs a window ahead")
+            }
+            if deploy == nil { deploy = (window.start, window.end) }
+        }
+        if let deploy, deploy.end <= deploy.start {
+            throw StoreError.invalid("the deployment must end after it starts")
+        }
+        let dependencies = try new.dependsOn.map { try Lookup.release($0, db) }
+        return try db.transaction { db in
+            let id = try translatingUniqueViolation("release \(new.ref) exists already") {
+                try db.query("""
+                    INSERT INTO release (group_id, plan_id, code, title, window_id, deploy_start, deploy_end, priority, deadline)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date) RETURNING id
+                    """, [plan.groupID, plan.id, new.ref.code, new.title, windowID, deploy?.start, deploy?.end,
+                          new.priority.value, new.deadline?.description]).first?.decode(Int64.self, 0)
+            }
+            guard let id else { throw StoreError.internalInconsistency("INSERT … RETURNING returned nothing") }
+            for dependency in dependencies {
+                guard dependency.id != id else { throw StoreError.invalid("\(new.ref) cannot depend on itself") }
+                try db.execute("INSERT INTO release_dependency (group_id, release_id, depends_on_id) VALUES ($1, $2, $3)",
+                               [plan.groupID, id, dependency.id])
+            }
+            return try windowWarnings(windowID, db)
+        }
+    }
+
+    public func list(group: String? = nil, window: String? = nil, status: ReleaseStatus? = nil) throws -> [ReleaseRecord] {
+        if let group { _ = try Lookup.id(.group, group, db) }
+        if let window { _ = try Lookup.id(.window, window, db) }
+        return try db.query(Self.selectReleases + """
+             WHERE ($1::text IS NULL OR g.code = $1) AND ($2::text IS NULL OR w.code = $2) AND ($3::text IS NULL OR r.status = $3)
+            ORDER BY r.deploy_start NULLS LAST, g.code, r.code
+            """, [group, window, status?.rawValue]).rows.map(Self.record)
+    }
+
+    static let selectReleases = """
+        SELECT g.code, r.code, p.code, r.title, w.code, r.deploy_start, r.deploy_end, r.priority, r.status,
+               to_char(r.deadline, 'YYYY-MM-DD'), r.pinned, r.implementer, r.row_version, r.updated_at, r.updated_by
+        FROM release r JOIN management_group g ON g.id = r.group_id JOIN release_plan p ON p.id = r.plan_id
+        LEFT JOIN service_window w ON w.id = r.window_id
+        """
+
+    static func record(_ row: Row) throws -> ReleaseRecord {
+        ReleaseRecord(
+            group: try row.decode(String.self, 0), code: try row.decode(String.self, 1), plan: try row.decode(String.self, 2),
+            title: try row.decode(String.self, 3), window: try row.decode(String?.self, 4),
+            deployStart: try row.decode(Date?.self, 5), deployEnd: try row.decode(Date?.self, 6),
+            priority: try row.decode(Int.self, 7), status: ReleaseStatus(rawValue: try row.decode(String.self, 8)) ?? .planned,
+            deadline: try row.decode(String?.self, 9), pinned: try row.decode(Bool.self, 10),
+            implementer: try row.decode(String?.self, 11), version: try row.decode(Int.self, 12),
+            updatedAt: try row.decode(Date.self, 13), updatedBy: try row.decode(String.self, 14))
+    }
+
+    public func show(_ ref: ReleaseRef) throws -> ReleaseDetail {
+        let key = try Lookup.release(ref, db)
+        return try db.transaction(.snapshot) { db in
+            guard let release = try db.query(Self.selectReleases + " WHERE r.id = $1", [key.id]).first.map(Self.record) else {
+                throw StoreError.notFound(kind: "release", code: ref.description, suggestion: nil)
+            }
+            let dependsOn = try db.query("""
+                SELECT g.code || '/' || d.code FROM release_dependency rd JOIN release d ON d.id = rd.depends_on_id
+                JOIN management_group g ON g.id = d.group_id WHERE rd.release_id = $1 ORDER BY 1
+                """, [key.id]).rows.map { try $0.decode(String.self, 0) }
+            var packages: [PackageRecord] = []
+            var units: [Int64: [UnitRecord]] = [:]
+            for row in try db.query("""
+                SELECT u.package_id, u.code, u.kind, u.target_code, u.version FROM release_unit u
+                JOIN release_package p ON p.id = u.package_id WHERE p.release_id = $1 ORDER BY u.code
+                """, [key.id]).rows {
+                units[try row.decode(Int64.self, 0), default: []].append(
+                    UnitRecord(code: try row.decode(String.self, 1), kind: try row.decode(String.self, 2),
+                               target: try row.decode(String.self, 3), version: try row.decode(String?.self, 4)))
+            }
+            for row in try db.query("SELECT id, code FROM release_package WHERE release_id = $1 ORDER BY code", [key.id]).rows {
+                packages.append(PackageRecord(code: try row.decode(String.self, 1), units: units[try row.decode(Int64.self, 0)] ?? []))
+            }
+            let bookings = try self.bookings(releaseID: key.id, db)
+            let deviations = try self.deviations(releaseID: key.id, ref: ref.description, db)
+            let (model, criteria) = try criteriaStates(key, db)
+            let evaluation = try db.query("SELECT evaluation FROM release WHERE id = $1", [key.id]).first?.decode(String?.self, 0)
+            return ReleaseDetail(release: release, dependsOn: dependsOn, packages: packages, bookings: bookings,
+                                 deviations: deviations, model: model, criteria: criteria, evaluation: evaluation)
+        }
+    }
+
+    func bookings(releaseID: Int64, _ db: Connection) throws -> [BookingRecord] {
+        try db.query("""
+            SELECT b.id, g.code || '/' || r.code, e.code, lower(b.during), upper(b.during), b.status
+            FROM environment_booking b JOIN environment e ON e.id = b.environment_id
+            JOIN release r ON r.id = b.release_id JOIN management_group g ON g.id = r.group_id
+            WHERE b.release_id = $1 ORDER BY lower(b.during), e.code
+            """, [releaseID]).rows.map(Self.booking)
+    }
+
+    static func booking(_ row: Row) throws -> BookingRecord {
+        BookingRecord(id: try row.decode(Int64.self, 0), release: try row.decode(String.self, 1), environment: try row.decode(String.self, 2),
+                      start: try row.decode(Date.self, 3), end: try row.decode(Date.self, 4),
+                      status: BookingStatus(rawValue: try row.decode(String.self, 5)) ?? .tentative)
+    }
+
+    func deviations(releaseID: Int64, ref: String, _ db: Connection) throws -> [DeviationRecord] {
+        try db.query("""
+            SELECT id, severity, text, recorded_at, recorded_by, resolution FROM deviation WHERE release_id = $1 ORDER BY id
+            """, [releaseID]).rows.map {
+            DeviationRecord(id: try $0.decode(Int64.self, 0), release: ref,
+                            severity: DeviationSeverity(rawValue: try $0.decode(String.self, 1)) ?? .low,
+                            text: try $0.decode(String.self, 2), recordedAt: try $0.decode(Date.self, 3),
+                            recordedBy: try $0.decode(String.self, 4), resolution: try $0.decode(String?.self, 5))
+        }
+    }
+
+    // MARK: Changes to the release row
+
+    /// Moves a release to another window; the deployment keeps its offset from the window's start
+    /// and its duration. Returns warnings (an over-full window, a freeze) that do not stop it.
+    public func move(_ ref: ReleaseRef, to windowCode: String, overrideFreezeReason: String? = nil,
+                     expectedVersion: Int? = nil, by identity: Identity) throws -> [String] {
+        let key = try Lookup.release(ref, db)
+        try identity.require(Self.planners, in: ref.group, to: "move \(ref)")
+        let target = try SharedCalendar(db).window(windowCode)
+        let targetID = try Lookup.id(.window, windowCode, db)
+        if let reason = overrideFreezeReason {
+            try identity.requireAdmin(to: "override a freeze for \(ref)")
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw StoreError.invalid("overriding a freeze needs a reason (--reason)")
+            }
+        }
+        return try db.transaction { db in
+            guard let row = try db.query("""
+                SELECT r.deploy_start, r.deploy_end, w.starts_at FROM release r LEFT JOIN service_window w ON w.id = r.window_id
+                WHERE r.id = $1
+                """, [key.id]).first else { throw StoreError.notFound(kind: "release", code: ref.description, suggestion: nil) }
+            let oldStart = try row.decode(Date?.self, 0)
+            let oldEnd = try row.decode(Date?.self, 1)
+            let oldWindowStart = try row.decode(Date?.self, 2)
+            var start = target.start
+            var end = target.end
+            if let oldStart, let oldEnd {
+                let offset = oldWindowStart.map { oldStart.timeIntervalSince($0) } ?? 0
+                start = target.start.addingTimeInterval(offset)
+                end = start.addingTimeInterval(oldEnd.timeIntervalSince(oldStart))
+            }
+            try updateRelease(key, expectedVersion: expectedVersion, db: db, identity: identity, action: "move \(ref)",
+                              "UPDATE release SET window_id = $3, deploy_start = $4, deploy_end = $5 WHERE id = $1 AND row_version = $2",
+                              [targetID, start, end])
+            var warnings = try windowWarnings(targetID, db)
+            let freezes = try db.query("""
+                SELECT f.id, f.code, f.reason FROM change_freeze f
+                WHERE f.environment_id IS NULL AND tstzrange(f.starts_at, f.ends_at) && tstzrange($1, $2) ORDER BY f.starts_at
+                """, [start, end]).rows
+            for freeze in freezes {
+                let code = try freeze.decode(String.self, 1)
+                if let reason = overrideFreezeReason {
+                    try db.execute("""
+                        INSERT INTO freeze_override (freeze_id, release_id, reason) VALUES ($1, $2, $3)
+                        ON CONFLICT (freeze_id, release_id) DO UPDATE SET reason = EXCLUDED.reason
+                        """, [try freeze.decode(Int.self, 0), key.id, reason])
+                    warnings.append("freeze \(code) overridden for \(ref): \(reason)")
+                } else {
+                    warnings.append("the deployment falls in freeze \(code) (\(try freeze.decode(String.self, 2))); it shows up as a conflict")
+                }
+            }
+            return warnings
+        }
+    }
+
+    public func setPinned(_ ref: ReleaseRef, _ pinned: Bool, by identity: Identity) throws {
+        let key = try Lookup.release(ref, db)
+        try identity.require(Self.planners, in: ref.group, to: "pin \(ref)")
+        try updateRelease(key, expectedVersion: nil, db: db, identity: identity, action: "pin \(ref)",
+                          "UPDATE release SET pinned = $3 WHERE id = $1 AND row_version = $2", [pinned])
+    }
+
+    public func assign(_ ref: ReleaseRef, implementer: String?, by identity: Identity) throws {
+        let key = try Lookup.release(ref, db)
+        try identity.require(Self.planners, in: ref.group, to: "assign \(ref)")
+        try updateRelease(key, expectedVersion: nil, db: db, identity: identity, action: "assign \(ref)",
+                          "UPDATE release SET implementer = $3 WHERE id = $1 AND row_version = $2", [implementer])
+    }
+
+    public func evaluate(_ ref: ReleaseRef, text: String, by identity: Identity) throws {
+        let key = try Lookup.release(ref, db)
+        try identity.require(Self.planners, in: ref.group, to: "evaluate \(ref)")
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw StoreError.invalid("an evaluation needs text: what went well, what to change")
+        }
+        try updateRelease(key, expectedVersion: nil, db: db, identity: identity, action: "evaluate \(ref)",
+                          "UPDATE release SET evaluation = $3 WHERE id = $1 AND row_version = $2", [text])
+    }
+
+    /// Moves a release one step along its lifecycle (or cancels it), checking the model's criteria.
+    public func advance(_ ref: ReleaseRef, to requested: ReleaseStatus?, expectedVersion: Int? = nil,
+                        by identity: Identity) throws -> (from: ReleaseStatus, to: ReleaseStatus) {
+        let key = try Lookup.release(ref, db)
+        try identity.require(Self.planners, in: ref.group, to: "advance \(ref)")
+        return try db.transaction { db in
+            let current = ReleaseStatus(rawValue: key.status) ?? .planned
+            let (model, facts) = try lifecycleFacts(key, db)
+            let next = try ReleaseLifecycle.advance(from: current, requested.map { .to($0) } ?? .next, model: model, facts: facts)
+            try updateRelease(key, expectedVersion: expectedVersion, db: db, identity: identity, action: "advance \(ref)",
+                              "UPDATE release SET status = $3 WHERE id = $1 AND row_version = $2", [next.rawValue])
+            return (current, next)
+        }
+    }
+
+    /// Runs a guarded UPDATE of one release: `$1` is its id and `$2` the version it was read at.
+    /// No row changed means someone else changed it first (exit 75) or the policies refused.
+    private func updateRelease(_ key: ReleaseKey, expectedVersion: Int?, db: Connection, identity: Identity, action: String,
+                               _ sql: String, _ values: [any PostgresEncodable]) throws {
+        let version = expectedVersion ?? key.version
+        let changed = try db.execute(sql, [key.id, version] + values)
+        guard changed == 0 else { return }
+        if let row = try db.query("SELECT row_version, updated_by, updated_at FROM release WHERE id = $1", [key.id]).first,
+           try row.decode(Int.self, 0) != version {
+            throw StoreError.staleWrite(what: key.ref.description, changedBy: try row.decode(String.self, 1),
+                                        changedAt: try row.decode(Date.self, 2))
+        }
+        throw StoreError.permissionDenied(who: identity.login, what: action, why: "the database's policies refused the change")
+    }
+
+    // MARK: Criteria
+
+    /// Ticks a manual criterion of the release's model.
+    public func check(_ ref: ReleaseRef, criterion name: String, by identity: Identity) throws {
+        let key = try Lookup.release(ref, db)
+        try identity.require(Self.contentEditors, in: ref.group, to: "tick criteria of \(ref)")
+        guard let model = try model(for: key, db) else {
+            throw StoreError.invalid("\(ref) has no release model, so it has no criteria to tick (plan create --model M)")
+        }
+        let criterion: ReleaseModel.Criterion
+        do {
+            criterion = try model.model.tickableCriterion(named: name)
+        } catch {
+            throw StoreError.invalid(error.description)
+        }
+        let activity = ReleaseActivity.allCases.first { activity in
+            model.model.phases[activity].entry.contains(criterion) || model.model.phases[activity].exit.contains(criterion)
+        } ?? .plan
+        try db.execute("""
+            INSERT INTO release_criterion (group_id, release_id, phase, name, checked_at, checked_by)
+            VALUES ($1, $2, $3, $4, now(), current_user)
+            ON CONFLICT (release_id, name) DO UPDATE SET checked_at = now(), checked_by = current_user
+            """, [key.groupID, key.id, activity.rawValue, criterion.name])
+    }
+
+    func model(for key: ReleaseKey, _ db: Connection) throws -> ModelRecord? {
+        guard let row = try db.query("""
+            SELECT m.code, m.version, g.code, m.name, m.definition::text, m.created_at
+            FROM release r JOIN release_plan p ON p.id = r.plan_id JOIN release_model m ON m.id = p.model_id
+            LEFT JOIN management_group g ON g.id = m.group_id WHERE r.id = $1
+            """, [key.id]).first else { return nil }
+        return try Plans.model(row)
+    }
+
+    func lifecycleFacts(_ key: ReleaseKey, _ db: Connection) throws -> (ReleaseModel?, ReleaseFacts) {
+        let model = try model(for: key, db)
+        guard let row = try db.query("""
+            SELECT (SELECT count(*) FROM deviation d WHERE d.release_id = r.id AND d.resolution IS NULL),
+                   (SELECT count(*) FROM deviation d WHERE d.release_id = r.id AND d.resolution IS NULL AND d.severity = 'high'),
+                   r.evaluation IS NOT NULL,
+                   NOT EXISTS (SELECT 1 FROM environment_booking b JOIN environment e ON e.id = b.environment_id
+                               WHERE b.release_id = r.id AND e.kind <> 'prod' AND upper(b.during) > $2)
+                   AND EXISTS (SELECT 1 FROM environment_booking b JOIN environment e ON e.id = b.environment_id
+                               WHERE b.release_id = r.id AND e.kind <> 'prod'),
+                   coalesce((SELECT array_agg(coalesce(u.version, '')) FROM release_unit u JOIN release_package p ON p.id = u.package_id
+                             WHERE p.release_id = r.id), '{}'),
+                   coalesce((SELECT array_agg(c.name) FROM release_criterion c WHERE c.release_id = r.id AND c.checked_at IS NOT NULL), '{}')
+            FROM release r WHERE r.id = $1
+            """, [key.id, now]).first else {
+            throw StoreError.notFound(kind: "release", code: key.ref.description, suggestion: nil)
+        }
+        let openDeviations = try row.decode(Int.self, 0)
+        let versions = try row.decode([String].self, 4)
+        let ticked = Set(try row.decode([String].self, 5))
+        var satisfied = ticked
+        if let model {
+            // A unit without a version, or with one the model's versioning rule rejects.
+            let invalidVersions = versions.filter { version in
+                version.isEmpty || (model.model.versioning.map { rule in (try? rule.check(version)) == nil } ?? false)
+            }.count
+            let facts = AutomaticCheckFacts(
+                testBookingsFinished: try row.decode(Bool.self, 3), openHighDeviations: try row.decode(Int.self, 1),
+                unitsWithoutValidVersion: invalidVersions)
+            satisfied = model.model.satisfiedCriteria(ticked: ticked, automatic: facts)
+        }
+        return (model?.model, ReleaseFacts(satisfiedCriteria: satisfied, openDeviations: openDeviations,
+                                            hasEvaluation: try row.decode(Bool.self, 2)))
+    }
+
+    func criteriaStates(_ key: ReleaseKey, _ db: Connection) throws -> (String?, [CriterionState]) {
+        let (model, facts) = try lifecycleFacts(key, db)
+        guard let model else { return (nil, []) }
+        let record = try self.model(for: key, db)
+        var states: [CriterionState] = []
+        for activity in ReleaseActivity.allCases {
+            for boundary in ReleaseModel.PhaseBoundary.allCases {
+                for criterion in model.phases[activity][boundary] {
+                    states.append(CriterionState(activity: activity, boundary: boundary, name: criterion.name,
+                                                 check: criterion.check, satisfied: facts.satisfiedCriteria.contains(criterion.name)))
+                }
+            }
+        }
+        return (record.map { "\($0.code) v\($0.version)" }, states)
+    }
+
+    // MARK: Helpers
+
+    /// "service window W holds 4 releases, capacity 3" when a person over-fills a window.
+    func windowWarnings(_ windowID: Int?, _ db: Connection) throws -> [String] {
+        guard let windowID, let row = try db.query("""
+            SELECT w.code, w.capacity, (SELECT count(*) FROM release r WHERE r.window_id = w.id AND r.status NOT IN ('cancelled', 'closed'))
+            FROM service_window w WHERE w.id = $1
+            """, [windowID]).first else { return [] }
+        let capacity = try row.decode(Int.self, 1)
+        let used = try row.decode(Int.self, 2)
+        guard used > capacity else { return [] }
+        return ["service window \(try row.decode(String.self, 0)) holds \(used) releases, capacity \(capacity): this shows up as a window-capacity conflict"]
+    }
+}
+
+/// Timestamps in messages: UTC, to the minute.
+enum Timestamp {
+    static func text(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,274 @@
+import ArgumentParser
+import Foundation
+import ReleaseCore
+import ReleaseStore
+import Reporting
+
+struct EnvironmentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "env", abstract: "Environments (dev, test, staging, preprod, prod), some shared between groups.",
+        subcommands: [Create.self, List.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an environment (admins).",
+            discussion: "Capacity is how many releases may use it at once.\n\nExample:\n  relplan env create TEST-INT --name \"Integration test\" --kind test --capacity 1")
+        @Argument(help: "Environment code.") var code: String
+        @Option(help: "A name people recognise.") var name: String
+        @Option(help: "dev, test, staging, preprod or prod.") var kind = "test"
+        @Option(help: "How many releases may use it at once.") var capacity = 1
+        @OptionGroup var connection: ConnectionOptions
+
+        func validate() throws {
+            guard capacity >= 1 else { throw ValidationError("--capacity must be at least 1 (got \(capacity))") }
+        }
+
+        func run() throws {
+            let code = try Parse.code(.environment, code)
+            let kind = try Parse.word(EnvironmentKind.self, kind, option: "--kind")
+            try connection.runAsPerson { db, me in
+                try SharedCalendar(db).createEnvironment(code: code, name: name, kind: kind, capacity: capacity, by: me)
+                print("created environment \(code) (\(kind.rawValue), capacity \(capacity))")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List environments.", discussion: "Example:\n  relplan env list")
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try connection.run { db in
+                let rows = try SharedCalendar(db).environments().map { e -> [Cell] in
+                    [.text(e.code), .text(e.name), .text(e.kind.rawValue), .int(e.capacity)]
+                }
+                output.print(Listing(noun: "environments", columns: ["code", "name", "kind", "capacity"], rows: rows), zone: .current)
+            }
+        }
+    }
+}
+
+struct WindowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "window", abstract: "Service windows: predetermined slots for changes, agreed with the business.",
+        subcommands: [Create.self, Generate.self, List.self, Show.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create one service window (admins).",
+            discussion: "Example:\n  relplan window create SW-2027-03-14 --start \"2027-03-14 18:00\" --end \"2027-03-14 23:00\" --capacity 3 --tz Europe/Stockholm")
+        @Argument(help: "Window code.") var code: String
+        @Option(help: "When it opens.") var start: String
+        @Option(help: "When it closes.") var end: String
+        @Option(help: "How many releases fit.") var capacity = 1
+        @Option(help: "regular or extra.") var kind = "regular"
+        @OptionGroup var time: ZoneOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let code = try Parse.code(.window, code)
+            let kind = try Parse.word(WindowKind.self, kind, option: "--kind")
+            let window = NewWindow(code: code, start: try time.instant(start, option: "--start"), end: try time.instant(end, option: "--end"))
+            guard window.end > window.start else { throw CLIError(.usage, "--end must be after --start") }
+            guard capacity >= 1 else { throw CLIError(.usage, "--capacity must be at least 1 (got \(capacity))") }
+            try connection.runAsPerson { db, me in
+                try SharedCalendar(db).createWindow(window, capacity: capacity, kind: kind, by: me)
+                print("created service window \(code) (\(Timestamps.local(window.start, in: try time.zone)) – \(Timestamps.local(window.end, in: try time.zone)), capacity \(capacity))")
+            }
+        }
+    }
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a series of windows from a recurrence rule (admins); running it again adds only what is missing.",
+            discussion: """
+                RFC 5545 semantics with --from at --start-time as DTSTART: FREQ=WEEKLY|MONTHLY, INTERVAL,
+                BYDAY with ordinals (2TU second Tuesday, -1SU last Sunday), COUNT, UNTIL. Weeks start on
+                Monday. Times are wall-clock in --tz: a 22:00 window of 4h on the night the clocks change
+                still ends at 02:00 local time. Codes are PREFIX-YYYY-MM-DD.
+
+                Examples:
+                  relplan window generate --prefix SW --rrule "FREQ=WEEKLY;BYDAY=SA" --start-time 22:00 --duration 4h \\
+                      --from 2027-01-01 --until 2027-03-31 --capacity 3 --tz Europe/Stockholm
+                  relplan window generate --prefix PATCH --rrule "FREQ=MONTHLY;BYDAY=2TU" --start-time 19:00 --duration 3h \\
+                      --from 2027-01-01 --until 2027-12-31
+                """)
+        @Option(help: "Code prefix: windows are PREFIX-YYYY-MM-DD.") var prefix: String
+        @Option(help: "Recurrence rule, e.g. FREQ=WEEKLY;BYDAY=SA.") var rrule: String
+        @Option(help: "Wall-clock start, HH:MM.") var startTime: String
+        @Option(help: "Length, e.g. 4h, 90m, 4h30m, PT4H.") var duration: String
+        @Option(help: "First day (inclusive).") var from: String
+        @Option(help: "Last day (inclusive).") var until: String
+        @Option(help: "How many releases fit in each.") var capacity = 1
+        @Option(help: "regular or extra.") var kind = "regular"
+        @Flag(help: "Show what would be created, create nothing.") var dryRun = false
+        @OptionGroup var time: ZoneOption
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let zone = try time.zone
+            let series: WindowSeries
+            let windows: [GeneratedWindow]
+            do {
+                series = WindowSeries(
+                    prefix: prefix, rule: try RecurrenceRule(parsing: rrule), startTime: try TimeOfDay(parsing: startTime),
+                    durationSeconds: try Durations.seconds(in: duration), timeZone: zone,
+                    from: try time.day(from, option: "--from"), until: try time.day(until, option: "--until"))
+                windows = try series.windows()
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                throw CLIError(.usage, "\(error)")
+            }
+            let kind = try Parse.word(WindowKind.self, kind, option: "--kind")
+            guard capacity >= 1 else { throw CLIError(.usage, "--capacity must be at least 1 (got \(capacity))") }
+            if dryRun {
+                output.print(listing(windows, created: Set(windows.map(\.code))), zone: zone)
+                return
+            }
+            try connection.runAsPerson { db, me in
+                let result = try SharedCalendar(db).generateWindows(
+                    windows.map { NewWindow(code: $0.code, start: $0.start, end: $0.end) }, capacity: capacity, kind: kind, by: me)
+                if output.format == .table {
+                    print("created \(result.created.count) service windows, \(result.existing.count) already existed")
+                } else {
+                    output.print(listing(windows, created: Set(result.created)), zone: zone)
+                }
+            }
+        }
+
+        private func listing(_ windows: [GeneratedWindow], created: Set<String>) -> Listing {
+            Listing(noun: "windows", columns: ["code", "start", "end", "capacity", "kind", "created"], rows: windows.map {
+                [.text($0.code), .timestamp($0.start), .timestamp($0.end), .int(capacity), .text(kind), .bool(created.contains($0.code))]
+            })
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List service windows with how full they are.", discussion: "Example:\n  relplan window list --from 2027-03-01 --to 2027-04-01")
+        @Option(help: "Windows that end after this.") var from: String?
+        @Option(help: "Windows that start before this.") var to: String?
+        @OptionGroup var time: ZoneOption
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let zone = try time.zone
+            let from = try from.map { try time.instant($0, option: "--from") }
+            let to = try to.map { try time.instant($0, option: "--to") }
+            try connection.run { db in
+                let rows = try SharedCalendar(db).windows(from: from, to: to).map { w -> [Cell] in
+                    [.text(w.code), .timestamp(w.start), .timestamp(w.end), .int(w.capacity), .text(w.kind.rawValue), .int(w.used)]
+                }
+                output.print(Listing(noun: "windows", columns: ["code", "start", "end", "capacity", "kind", "used"], rows: rows), zone: zone)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The window's own plan for the night: releases in deployment order, units, implementers, bookings, go/no-go.",
+            discussion: "Example:\n  relplan window show SW-2027-03-14")
+        @Argument(help: "Window code.") var code: String
+        @OptionGroup var time: ZoneOption
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let zone = try time.zone
+            try connection.run { db in
+                let night = try WindowPlan.load(code, db)
+                switch output.format {
+                case .json: print(night.json.serialized(pretty: true))
+                case .csv: print(night.releaseListing.render(.csv, zone: zone), terminator: "")
+                case .table: print(night.text(zone: zone), terminator: "")
+                }
+            }
+        }
+    }
+}
+
+struct FreezeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "freeze", abstract: "Periods when nothing may be deployed, globally or in one environment.",
+        subcommands: [Create.self, List.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a freeze (admins).",
+            discussion: "Example:\n  relplan freeze create YEAR-END --start 2027-12-20 --end 2028-01-07 --reason \"Year-end closing\"")
+        @Argument(help: "Freeze code.") var code: String
+        @Option(help: "When it begins.") var start: String
+        @Option(help: "When it ends.") var end: String
+        @Option(help: "Why nothing may change then.") var reason: String
+        @Option(help: "Only this environment (default: everything).") var env: String?
+        @OptionGroup var time: ZoneOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let code = try Parse.code(.freeze, code)
+            let start = try time.instant(self.start, option: "--start")
+            let end = try time.instant(self.end, option: "--end")
+            guard end > start else { throw CLIError(.usage, "--end must be after --start") }
+            try connection.runAsPerson { db, me in
+                try SharedCalendar(db).createFreeze(code: code, start: start, end: end, reason: reason, environment: env, by: me)
+                print("created freeze \(code)\(env.map { " for \($0)" } ?? "")")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List freezes.", discussion: "Example:\n  relplan freeze list")
+        @OptionGroup var time: ZoneOption
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let zone = try time.zone
+            try connection.run { db in
+                let rows = try SharedCalendar(db).freezes().map { f -> [Cell] in
+                    [.text(f.code), .timestamp(f.start), .timestamp(f.end), .text(f.environment), .text(f.reason)]
+                }
+                output.print(Listing(noun: "freezes", columns: ["code", "start", "end", "environment", "reason"], rows: rows), zone: zone)
+            }
+        }
+    }
+}
+
+struct TargetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "target", abstract: "Configuration items that release units change, and which is part of which.",
+        subcommands: [Link.self, List.self])
+
+    struct Link: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that one configuration item is part of another: changing either collides with changing the other.",
+            discussion: "Example:\n  relplan target link crm-api --part-of srv-crm-01")
+        @Argument(help: "The item inside.") var child: String
+        @Option(help: "The item it is part of.") var partOf: String
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try connection.run { db in
+                try SharedCalendar(db).linkTarget(child, partOf: partOf)
+                print("\(child) is part of \(partOf)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List configuration items.", discussion: "Example:\n  relplan target list")
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try connection.run { db in
+                let rows = try SharedCalendar(db).targets().map { t -> [Cell] in [.text(t.code), .text(t.partOf)] }
+                output.print(Listing(noun: "targets", columns: ["code", "part_of"], rows: rows), zone: .current)
+            }
+        }
+    }
+}

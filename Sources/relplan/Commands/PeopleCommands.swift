@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import ReleaseCore
+import ReleaseStore
+import Reporting
+
+struct GroupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "group", abstract: "Management groups: the owners of release plans.",
+        subcommands: [Create.self, List.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a management group (admins).",
+            discussion: "Example:\n  relplan group create CRM --name \"CRM förvaltning\"")
+        @Argument(help: "Group code, e.g. CRM or HR-PAY.") var code: String
+        @Option(help: "The group's name.") var name: String
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let code = try Parse.code(.group, code)
+            try connection.runAsPerson { db, me in
+                try Directory(db).createGroup(code: code, name: name, by: me)
+                print("created group \(code)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List groups.", discussion: "Example:\n  relplan group list --format json")
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try connection.run { db in
+                let rows = try Directory(db).groups().map { g -> [Cell] in
+                    [.text(g.code), .text(g.name), .int(g.members), .timestamp(g.createdAt)]
+                }
+                output.print(Listing(noun: "groups", columns: ["code", "name", "members", "created_at"], rows: rows), zone: .current)
+            }
+        }
+    }
+}
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "PostgreSQL login roles for the people who use relplan.",
+        subcommands: [Create.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a login role and let it use relplan (admins).",
+            discussion: """
+                The password is read from a file (never from the command line, where ps would show it);
+                without one, the site's pg_hba.conf must let the person in another way (peer, certificate).
+
+                Example:
+                  relplan user create alice --password-file /run/secrets/alice
+                """)
+        @Argument(help: "Login name (lower case).") var login: String
+        @Option(help: "A file whose first line is the password.") var passwordFile: String?
+        @Flag(help: "Also make the person a relplan admin.") var admin = false
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            var password: String?
+            if let passwordFile {
+                guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+                    throw CLIError(.usage, "--password-file: cannot read \(passwordFile)")
+                }
+                password = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
+                if password?.isEmpty ?? true { throw CLIError(.dataError, "\(passwordFile): the first line is empty") }
+            }
+            try connection.runAsPerson { db, me in
+                try Directory(db).createUser(login: login, password: password, admin: admin, by: me)
+                print("created user \(login)\(admin ? " (admin)" : "")")
+            }
+        }
+    }
+}
+
+struct MemberCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "member", abstract: "Who is in a group, and with which role.",
+        subcommands: [Add.self, Remove.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a person to a group, or change their role (admins, or a manager of the group).",
+            discussion: "Roles: manager, release-manager, member, viewer.\n\nExample:\n  relplan member add CRM alice --role release-manager")
+        @Argument(help: "Group code.") var group: String
+        @Argument(help: "Login name.") var login: String
+        @Option(help: "manager, release-manager, member or viewer.") var role: String
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let role = try Parse.word(MemberRole.self, role, option: "--role")
+            try connection.runAsPerson { db, me in
+                try Directory(db).addMember(group: group, login: login, role: role, by: me)
+                print("\(login) is \(role.rawValue) of \(group)")
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a person from a group.", discussion: "Example:\n  relplan member remove CRM alice")
+        @Argument(help: "Group code.") var group: String
+        @Argument(help: "Login name.") var login: String
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try connection.runAsPerson { db, me in
+                try Directory(db).removeMember(group: group, login: login, by: me)
+                print("removed \(login) from \(group)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a group's members.", discussion: "Example:\n  relplan member list CRM")
+        @Argument(help: "Group code.") var group: String
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try connection.run { db in
+                let rows = try Directory(db).members(group: group).map { m -> [Cell] in
+                    [.text(m.login), .text(m.role.rawValue), .timestamp(m.addedAt), .text(m.addedBy)]
+                }
+                output.print(Listing(noun: "members", columns: ["login", "role", "added_at", "added_by"], rows: rows), zone: .current)
+            }
+        }
+    }
+}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Who changed what and when, as the database recorded it.",
+        discussion: "Example:\n  relplan audit --release CRM/R-2027.03 --since 2027-03-01")
+    @Option(help: "Only this group's rows.") var group: String?
+    @Option(help: "Only this release and what hangs under it (GROUP/CODE).") var release: String?
+    @Option(help: "Only changes at or after this time.") var since: String?
+    @Option(help: "At most this many entries (newest).") var limit = 1000
+    @OptionGroup var time: ZoneOption
+    @OptionGroup var output: FormatOption
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let ref = try release.map(Parse.ref)
+        let since = try since.map { try time.instant($0, option: "--since") }
+        let zone = try time.zone
+        try connection.run { db in
+            let rows = try AuditTrail(db).entries(group: group, release: ref, since: since, limit: limit).map { e -> [Cell] in
+                [.int(Int(e.id)), .timestamp(e.at), .text(e.login), .text(e.actingRole), .text(e.table), .text(e.operation.lowercased()),
+                 .text(e.rowKey), .text(e.group), .text(e.release), .text(e.change)]
+            }
+            output.print(Listing(noun: "entries", columns: ["id", "at", "login", "acting_role", "table", "operation", "row", "group", "release", "change"],
+                                 rows: rows), zone: zone)
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import ArgumentParser
+import Foundation
+import Importing
+import ReleaseCore
+import ReleaseStore
+import Reporting
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Release plans: one change, or a project or maintenance plan, owned by a group.",
+        subcommands: [Create.self, List.self, Show.self, Stakeholder.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a release plan (the group's manager or release-manager).",
+            discussion: """
+                With --model the plan uses the model's current version for good: later changes to the
+                model make a new version and leave this plan as it is.
+
+                Example:
+                  relplan plan create CRM CRM-2027 --title "CRM roadmap 2027" --change-ref CHG-1234 --model standard
+                """)
+        @Argument(help: "Group code.") var group: String
+        @Argument(help: "Plan code.") var code: String
+        @Option(help: "What the plan is for.") var title: String
+        @Option(help: "The change-management reference, e.g. CHG-1234.") var changeRef: String?
+        @Option(help: "Release model to plan with.") var model: String?
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let code = try Parse.code(.plan, code)
+            try connection.runAsPerson { db, me in
+                try Plans(db).create(group: group, code: code, title: title, changeRef: changeRef, model: model, by: me)
+                print("created plan \(group)/\(code)\(model.map { " from model \($0)" } ?? "")")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List release plans.", discussion: "Example:\n  relplan plan list --group CRM")
+        @Option(help: "Only this group's plans.") var group: String?
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try connection.run { db in
+                output.print(PlanView.listing(try Plans(db).list(group: group)), zone: .current)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a plan with its stakeholders and releases.", discussion: "Example:\n  relplan plan show CRM/CRM-2027")
+        @Argument(help: "GROUP/PLAN.") var plan: String
+        @OptionGroup var time: ZoneOption
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let ref = try Parse.ref(plan)
+            let zone = try time.zone
+            try connection.run { db in
+                let plans = Plans(db)
+                let record = try plans.plan(group: ref.group, code: ref.code)
+                let stakeholders = try plans.stakeholders(group: ref.group, code: ref.code)
+                let releases = try Releases(db).list(group: ref.group).filter { $0.plan == ref.code }
+                switch output.format {
+                case .json:
+                    guard case .object(let top) = PlanView.listing([record]).json, case .array(let rows)? = top.first?.1,
+                          case .object(var pairs)? = rows.first else { return }
+                    pairs.append(("stakeholders", .array(stakeholders.map { .object([("name", .string($0.name)), ("role", .string($0.role))]) })))
+                    guard case .object(let releaseTop) = ReleaseView.listing(releases).json else { return }
+                    pairs += releaseTop
+                    print(JSONValue.object(pairs).serialized(pretty: true))
+                case .csv:
+                    print(ReleaseView.listing(releases).render(.csv, zone: zone), terminator: "")
+                case .table:
+                    print("\(record.group)/\(record.code)  \(record.title)")
+                    if let ref = record.changeRef { print("  change:       \(ref)") }
+                    if let model = record.model { print("  model:        \(model) version \(record.modelVersion ?? 0)") }
+                    print("  created:      \(Timestamps.local(record.createdAt, in: zone)) by \(record.createdBy)")
+                    print("  stakeholders: \(stakeholders.isEmpty ? "none yet (plan stakeholder add)" : stakeholders.map { "\($0.name) (\($0.role))" }.joined(separator: ", "))")
+                    print("")
+                    print(ReleaseView.listing(releases).render(.table, zone: zone), terminator: "")
+                }
+            }
+        }
+    }
+
+    struct Stakeholder: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The people a plan is drawn up with.", subcommands: [Add.self])
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Add a stakeholder to a plan.",
+                discussion: "Example:\n  relplan plan stakeholder add CRM/CRM-2027 \"Sales operations\" --role business-owner")
+            @Argument(help: "GROUP/PLAN.") var plan: String
+            @Argument(help: "Who: a person, a team, a customer.") var name: String
+            @Option(help: "Their part in the plan, e.g. business-owner, supplier, service-desk.") var role: String
+            @OptionGroup var connection: ConnectionOptions
+
+            func run() throws {
+                let ref = try Parse.ref(plan)
+                try connection.runAsPerson { db, me in
+                    try Plans(db).addStakeholder(group: ref.group, code: ref.code, name: name, role: role, by: me)
+                    print("\(name) is \(role) of \(ref)")
+                }
+            }
+        }
+    }
+}
+
+enum PlanView {
+    static func listing(_ plans: [PlanRecord]) -> Listing {
+        Listing(noun: "plans", columns: ["group", "code", "title", "change_ref", "model", "model_version", "releases", "created_at"],
+                rows: plans.map {
+                    [.text($0.group), .text($0.code), .text($0.title), .text($0.changeRef), .text($0.model), .int($0.modelVersion),
+                     .int($0.releases), .timestamp($0.createdAt)]
+                })
+    }
+}
+
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model", abstract: "Release models: templates for recurring releases of the same kind.",
+        subcommands: [Create.self, List.self, Show.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a YAML release model and store it (a changed file becomes a new version).",
+            discussion: """
+                Shared models (no --group) are for admins; a group's own for its planners.
+                Errors name the line and column.
+
+                Example:
+                  relplan model create --file examples/models/standard.yaml
+                """)
+        @Option(help: "The model's YAML file.") var file: String
+        @Option(help: "Keep the model to this group (default: shared).") var group: String?
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let model: ReleaseModel
+            let source: String
+            do {
+                source = try String(contentsOfFile: file, encoding: .utf8)
+                model = try ReleaseModelFile.parse(source, file: file)
+            } catch let error as ReleaseModelFileError {
+                throw CLIError(.dataError, error.description)
+            } catch {
+                throw CLIError(.usage, "--file: cannot read \(file): \(error.localizedDescription)")
+            }
+            try connection.runAsPerson { db, me in
+                let result = try Plans(db).createModel(model, source: source, group: group, by: me)
+                print(result.created ? "stored model \(model.code) version \(result.version)" : "model \(model.code) unchanged (version \(result.version))")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List release models (latest versions).", discussion: "Example:\n  relplan model list")
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try connection.run { db in
+                let rows = try Plans(db).models().map { m -> [Cell] in
+                    [.text(m.code), .int(m.version), .text(m.name), .text(m.group), .int(m.model.allCriteria.count),
+                     .list(m.model.environments.map(\.environment)), .timestamp(m.createdAt)]
+                }
+                output.print(Listing(noun: "models", columns: ["code", "version", "name", "group", "criteria", "environments", "created_at"],
+                                     rows: rows), zone: .current)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a release model.", discussion: "Example:\n  relplan model show standard --version 1")
+        @Argument(help: "Model code.") var code: String
+        @Option(help: "A specific version (default: the latest).") var version: Int?
+        @OptionGroup var output: FormatOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            try connection.run { db in
+                let record = try Plans(db).model(code, version: version)
+                let m = record.model
+                if output.format == .table {
+                    print("\(m.code) version \(record.version): \(m.name)\(record.group.map { " (group \($0))" } ?? " (shared)")")
+                    if !m.description.isEmpty { print("  \(m.description)") }
+                    for activity in ReleaseActivity.allCases {
+                        let phase = m.phases[activity]
+                        guard !phase.entry.isEmpty || !phase.exit.isEmpty else { continue }
+                        print("\(activity.title):")
+                        for c in phase.entry { print("  entry: \(c.name) (\(c.check))") }
+                        for c in phase.exit { print("  exit:  \(c.name) (\(c.check))") }
+                    }
+                    for e in m.environments { print("environment: \(e.environment) for \(Durations.format(seconds: e.durationSeconds))") }
+                    for r in m.roles { print("role: \(r.name)\(r.description.isEmpty ? "" : " — \(r.description)")") }
+                    if let v = m.versioning { print("versioning: \(v)") }
+                    for d in m.documentation { print("document: \(d)") }
+                } else {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    print(String(decoding: try encoder.encode(m), as: UTF8.self))
+                }
+            }
+        }
+    }
+}
