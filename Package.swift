@@ -66,9 +66,9 @@ let package = Package(
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
         .target(name: "TestSupport", dependencies: ["Postgres", "ReleaseStore"], path: "Tests/Support"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "ReleaseStoreTests", dependencies: ["ReleaseStore", "Postgres", "ReleaseCore", "Scheduling"]),
-        .testTarget(name: "ImportingTests", dependencies: ["Importing", "ReleaseStore", "Postgres"]),
-        .testTarget(name: "CLITests", dependencies: ["Postgres"]),
+        .testTarget(name: "ReleaseStoreTests", dependencies: ["ReleaseStore", "Postgres", "ReleaseCore", "Scheduling", "TestSupport"]),
+        .testTarget(name: "ImportingTests", dependencies: ["Importing", "ReleaseStore", "Postgres", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

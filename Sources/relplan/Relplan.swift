@@ -34,6 +34,8 @@ struct Relplan: ParsableCommand {
             try command.run()
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            exit(withError: error)  // --help and usage errors surfacing from a command's run
         } catch {
             Foundation.exit(ErrorReporter(verbose: verboseRequested).exit(for: error).rawValue)
         }
