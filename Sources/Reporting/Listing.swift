@@ -44,11 +44,14 @@ public struct Listing: Sendable {
     public let noun: String
     public let columns: [String]
     public var rows: [[Cell]]
+    /// A narrower view for people in an 80-column terminal; JSON and CSV always carry every column.
+    public var tableView: (@Sendable (TimeZone) -> TextTable)?
 
-    public init(noun: String, columns: [String], rows: [[Cell]] = []) {
+    public init(noun: String, columns: [String], rows: [[Cell]] = [], tableView: (@Sendable (TimeZone) -> TextTable)? = nil) {
         self.noun = noun
         self.columns = columns
         self.rows = rows
+        self.tableView = tableView
     }
 
     public var json: JSONValue {
@@ -63,6 +66,7 @@ public struct Listing: Sendable {
             for row in rows { output += CSVText.line(row.map { $0.text(in: zone, forTable: false) }) }
             return output
         case .table:
+            if let tableView { return tableView(zone).render(empty: "no \(noun)") }
             return TextTable(
                 headers: columns.map { $0.replacingOccurrences(of: "_", with: " ").uppercased() },
                 rows: rows.map { $0.map { $0.text(in: zone, forTable: true) } }
@@ -99,6 +103,19 @@ public struct TextTable: Sendable {
             return text + "\n"
         }
         return line(headers) + cleaned.map(line).joined()
+    }
+}
+
+extension TextTable {
+    /// Cuts a cell to `width` characters with an ellipsis, for free-text columns.
+    public static func clip(_ text: String, _ width: Int) -> String {
+        text.count <= width ? text : String(text.prefix(width - 1)) + "…"
+    }
+
+    /// `12-05 22:00`: month, day and time in the zone, when the year is obvious from context.
+    public static func short(_ date: Date?, in zone: TimeZone) -> String {
+        guard let date else { return "" }
+        return String(Timestamps.local(date, in: zone).dropFirst(5))
     }
 }
 

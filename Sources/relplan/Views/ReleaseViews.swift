@@ -14,7 +14,12 @@ enum ReleaseView {
     }
 
     static func listing(_ releases: [ReleaseRecord]) -> Listing {
-        Listing(noun: "releases", columns: columns, rows: releases.map(cells))
+        Listing(noun: "releases", columns: columns, rows: releases.map(cells)) { zone in
+            TextTable(headers: ["RELEASE", "TITLE", "WINDOW", "DEPLOY", "P", "STATUS"], rows: releases.map {
+                [$0.ref, TextTable.clip($0.title, 20), $0.window ?? "", TextTable.short($0.deployStart, in: zone), String($0.priority),
+                 $0.status.rawValue + ($0.pinned ? "*" : "")]
+            })
+        }
     }
 
     static func json(_ d: ReleaseDetail) -> JSONValue {
