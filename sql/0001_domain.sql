@@ -192,9 +192,10 @@ CREATE TABLE environment_booking (
 );
 CREATE INDEX environment_booking_env ON environment_booking USING gist (environment_id, during);
 
+-- Schema-qualified: a temporary table named `environment` must not decide exclusivity.
 CREATE FUNCTION environment_booking_exclusive() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    SELECT e.capacity = 1 INTO NEW.exclusive FROM environment e WHERE e.id = NEW.environment_id;
+    SELECT e.capacity = 1 INTO NEW.exclusive FROM public.environment e WHERE e.id = NEW.environment_id;
     RETURN NEW;
 END $$;
 CREATE TRIGGER environment_booking_exclusive BEFORE INSERT OR UPDATE OF environment_id ON environment_booking

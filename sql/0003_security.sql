@@ -50,11 +50,6 @@ CREATE FUNCTION relplan_release_open(release bigint) RETURNS boolean
 REVOKE ALL ON FUNCTION relplan_groups_with_role(name, text[]), relplan_is_admin(name), relplan_release_open(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION relplan_groups_with_role(name, text[]), relplan_is_admin(name), relplan_release_open(bigint) TO relplan_user;
 
--- 0001's booking trigger reads `environment` by an unqualified name with the caller's search_path:
--- a temporary table of that name with capacity > 1 made every booking non-exclusive, and two
--- confirmed bookings of a capacity-1 environment could overlap. Pin its search_path.
-ALTER FUNCTION environment_booking_exclusive() SET search_path = pg_catalog, public, pg_temp;
-
 -- Rows never change groups: the group is part of their identity.
 CREATE FUNCTION forbid_group_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -81,8 +76,10 @@ BEGIN
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', tbl);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', tbl);
-        -- One shared calendar: everyone reads everything.
-        EXECUTE format('CREATE POLICY read_all ON %I FOR SELECT TO relplan_user USING (true)', tbl);
+        -- One shared calendar: everyone reads everything. The owner (who runs the migrations) too:
+        -- FORCE applies to it, and the SECURITY DEFINER helpers above read membership and release
+        -- as the owner; a non-superuser owner would otherwise see no rows and every write would fail.
+        EXECUTE format('CREATE POLICY read_all ON %I FOR SELECT TO relplan_user, CURRENT_USER USING (true)', tbl);
     END LOOP;
     FOREACH tbl IN ARRAY ARRAY['membership', 'release_model', 'release_plan', 'plan_stakeholder', 'release',
         'release_dependency', 'release_package', 'release_unit', 'environment_booking', 'release_criterion',

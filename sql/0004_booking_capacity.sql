@@ -5,7 +5,7 @@
 -- booking committed before the lock was granted, so check-then-insert cannot overbook.
 
 CREATE FUNCTION environment_booking_capacity() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     env_capacity integer;
     peak integer;
