@@ -1,0 +1,236 @@
+import Foundation
+import Postgres
+import ReleaseCore
+import Scheduling
+
+/// Reads the whole portfolio into the scheduler's snapshot, in one read-only, repeatable-read
+/// transaction, so detection and resolution see one consistent picture (and can run on a standby).
+///
+/// The large tables come out with `COPY … TO STDOUT` and are split by hand: for 500,000 bookings
+/// that is several times faster than a row-by-row result.
+public struct SnapshotLoader {
+    let db: Connection
+    let zone: TimeZone
+    let now: Date
+
+    /// - Parameter zone: the zone deadlines (dates) are read in.
+    public init(_ db: Connection, deadlineZone zone: TimeZone, now: Date = Date()) {
+        self.db = db
+        self.zone = zone
+        self.now = now
+    }
+
+    public func load() throws -> Snapshot {
+        try db.transaction(.snapshot) { db in try read(db) }
+    }
+
+    /// Reads inside a transaction the caller already opened.
+    public func read(_ db: Connection) throws -> Snapshot {
+        var environmentCodes: [Int: String] = [:]
+        var environments: [Scheduling.Environment] = []
+        for row in try db.query("SELECT id, code, kind, capacity FROM environment ORDER BY code").rows {
+            let code = try row.decode(String.self, 1)
+            environmentCodes[try row.decode(Int.self, 0)] = code
+            environments.append(Scheduling.Environment(
+                code: code, kind: Scheduling.EnvironmentKind(rawValue: try row.decode(String.self, 2)) ?? .test,
+                capacity: try row.decode(Int.self, 3)))
+        }
+        var windowCodes: [Int: String] = [:]
+        var windows: [Scheduling.Window] = []
+        for row in try db.query("SELECT id, code, starts_at, ends_at, capacity, kind FROM service_window ORDER BY starts_at, code").rows {
+            let code = try row.decode(String.self, 1)
+            windowCodes[try row.decode(Int.self, 0)] = code
+            windows.append(Scheduling.Window(
+                code: code, interval: Interval(start: try row.decode(Date.self, 2), end: try row.decode(Date.self, 3)),
+                capacity: try row.decode(Int.self, 4), kind: Scheduling.WindowKind(rawValue: try row.decode(String.self, 5)) ?? .regular))
+        }
+        let freezes = try db.query("""
+            SELECT f.code, f.starts_at, f.ends_at, e.code, f.reason FROM change_freeze f LEFT JOIN environment e ON e.id = f.environment_id
+            ORDER BY f.starts_at, f.code
+            """).rows.map {
+            Scheduling.Freeze(code: try $0.decode(String.self, 0), interval: Interval(start: try $0.decode(Date.self, 1), end: try $0.decode(Date.self, 2)),
+                              environment: try $0.decode(String?.self, 3), reason: try $0.decode(String.self, 4))
+        }
+        var targetParents: [String: String] = [:]
+        for row in try db.query("SELECT code, part_of FROM target WHERE part_of IS NOT NULL").rows {
+            targetParents[try row.decode(String.self, 0)] = try row.decode(String.self, 1)
+        }
+        var requiredByModel: [Int: [String]] = [:]
+        for row in try db.query("""
+            SELECT id, coalesce(array(SELECT e ->> 'environment' FROM jsonb_array_elements(definition -> 'environments') e), '{}')
+            FROM release_model
+            """).rows {
+            requiredByModel[try row.decode(Int.self, 0)] = try row.decode([String].self, 1)
+        }
+
+        // Releases, then what hangs under them, joined by release id in memory.
+        var releases: [Scheduling.Release] = []
+        var indexByID: [Int64: Int] = [:]
+        var deadlines: [String: Date] = [:]
+        try db.copyOut("""
+            COPY (SELECT r.id, g.code, r.code, r.priority, r.status, r.pinned, r.window_id,
+                         extract(epoch FROM r.deploy_start), extract(epoch FROM r.deploy_end), r.deadline, r.implementer, p.model_id
+                  FROM release r JOIN management_group g ON g.id = r.group_id JOIN release_plan p ON p.id = r.plan_id
+                  ORDER BY r.id) TO STDOUT
+            """) { line in
+            var fields = CopyFields(line)
+            let id = fields.int64()
+            let group = fields.text() ?? ""
+            let code = fields.text() ?? ""
+            let priority = Int(fields.int64())
+            let status = Scheduling.ReleaseStatus(rawValue: fields.text() ?? "") ?? .planned
+            let pinned = fields.text() == "t"
+            let window = fields.optionalInt64().flatMap { windowCodes[Int($0)] }
+            let start = fields.double()
+            let end = fields.double()
+            var deadline: Date?
+            if let day = fields.text() {
+                if let cached = deadlines[day] {
+                    deadline = cached
+                } else if let parsed = Self.deadline(day, zone) {
+                    deadlines[day] = parsed
+                    deadline = parsed
+                }
+            }
+            let implementer = fields.text()
+            let modelID = fields.optionalInt64()
+            let deploy = start.flatMap { s in end.map { Interval(start: Date(timeIntervalSince1970: s), end: Date(timeIntervalSince1970: $0)) } }
+            indexByID[id] = releases.count
+            releases.append(Scheduling.Release(
+                key: "\(group)/\(code)", group: group, priority: priority, status: status, pinned: pinned, window: window,
+                deploy: deploy, deadline: deadline, implementer: implementer,
+                requiredEnvironments: modelID.flatMap { requiredByModel[Int($0)] } ?? []))
+        }
+        try db.copyOut("""
+            COPY (SELECT id, release_id, environment_id, extract(epoch FROM lower(during)), extract(epoch FROM upper(during)), status
+                  FROM environment_booking ORDER BY release_id, lower(during), id) TO STDOUT
+            """) { line in
+            var fields = CopyFields(line)
+            let id = fields.int64()
+            let releaseID = fields.int64()
+            let environment = environmentCodes[Int(fields.int64())] ?? "?"
+            let start = fields.double() ?? 0
+            let end = fields.double() ?? 0
+            let status: Scheduling.BookingStatus = fields.text() == "confirmed" ? .confirmed : .tentative
+            guard let index = indexByID[releaseID] else { return }
+            releases[index].bookings.append(Booking(
+                id: id, environment: environment,
+                interval: Interval(start: Date(timeIntervalSince1970: start), end: Date(timeIntervalSince1970: end)), status: status))
+        }
+        try db.copyOut("""
+            COPY (SELECT DISTINCT p.release_id, u.target_code FROM release_unit u JOIN release_package p ON p.id = u.package_id
+                  ORDER BY 1, 2) TO STDOUT
+            """) { line in
+            var fields = CopyFields(line)
+            let releaseID = fields.int64()
+            guard let index = indexByID[releaseID], let target = fields.text() else { return }
+            releases[index].targets.append(target)
+        }
+        try db.copyOut("COPY (SELECT release_id, depends_on_id FROM release_dependency ORDER BY 1, 2) TO STDOUT") { line in
+            var fields = CopyFields(line)
+            let releaseID = fields.int64()
+            let dependsOn = fields.int64()
+            guard let index = indexByID[releaseID], let dependency = indexByID[dependsOn] else { return }
+            releases[index].dependsOn.append(releases[dependency].key)
+        }
+        for row in try db.query("""
+            SELECT o.release_id, f.code FROM freeze_override o JOIN change_freeze f ON f.id = o.freeze_id ORDER BY 1, 2
+            """).rows {
+            if let index = indexByID[try row.decode(Int64.self, 0)] {
+                releases[index].freezeOverrides.append(try row.decode(String.self, 1))
+            }
+        }
+        return Snapshot(releases: releases, windows: windows, environments: environments, freezes: freezes,
+                        targetParents: targetParents, now: now)
+    }
+
+    /// The last instant a deployment may end: the start of the next day in `zone`.
+    static func deadline(_ text: String, _ zone: TimeZone) -> Date? {
+        guard var parser = try? TimestampParser(timeZone: zone), let day = try? parser.day(from: text) else { return nil }
+        return Deadline(day: day).latestEnd(in: zone)
+    }
+}
+
+/// Walks the tab-separated fields of one line of COPY text format.
+struct CopyFields {
+    private let line: UnsafeBufferPointer<UInt8>
+    private var position = 0
+
+    init(_ line: UnsafeBufferPointer<UInt8>) {
+        self.line = line
+    }
+
+    /// The next field's bytes, or nil for `\N`.
+    private mutating func next() -> UnsafeBufferPointer<UInt8>? {
+        let start = position
+        while position < line.count, line[position] != 9 { position += 1 }
+        let field = UnsafeBufferPointer(rebasing: line[start..<position])
+        position += 1
+        if field.count == 2, field[0] == 92, field[1] == 78 { return nil }
+        return field
+    }
+
+    mutating func text() -> String? {
+        guard let field = next() else { return nil }
+        guard field.contains(92) else { return String(decoding: field, as: UTF8.self) }
+        var bytes: [UInt8] = []
+        var index = 0
+        while index < field.count {
+            let byte = field[index]
+            if byte == 92, index + 1 < field.count {
+                index += 1
+                switch field[index] {
+                case UInt8(ascii: "t"): bytes.append(9)
+                case UInt8(ascii: "n"): bytes.append(10)
+                case UInt8(ascii: "r"): bytes.append(13)
+                case UInt8(ascii: "b"): bytes.append(8)
+                case UInt8(ascii: "f"): bytes.append(12)
+                case UInt8(ascii: "v"): bytes.append(11)
+                default: bytes.append(field[index])
+                }
+            } else {
+                bytes.append(byte)
+            }
+            index += 1
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    mutating func optionalInt64() -> Int64? {
+        guard let field = next() else { return nil }
+        var value: Int64 = 0
+        var negative = false
+        for byte in field {
+            if byte == UInt8(ascii: "-") { negative = true; continue }
+            value = value * 10 + Int64(byte &- 48)
+        }
+        return negative ? -value : value
+    }
+
+    mutating func int64() -> Int64 { optionalInt64() ?? 0 }
+
+    /// Decimal numbers as `extract(epoch …)` prints them (`1805043600.000000`).
+    mutating func double() -> Double? {
+        guard let field = next() else { return nil }
+        var whole: Int64 = 0
+        var fraction = 0.0
+        var scale = 0.1
+        var negative = false
+        var afterPoint = false
+        for byte in field {
+            switch byte {
+            case UInt8(ascii: "-"): negative = true
+            case UInt8(ascii: "."): afterPoint = true
+            default:
+                if afterPoint {
+                    fraction += Double(byte &- 48) * scale
+                    scale /= 10
+                } else {
+                    whole = whole * 10 + Int64(byte &- 48)
+                }
+            }
+        }
+        let value = Double(whole) + fraction
+        return negative ? -value : value
+    }
+}
