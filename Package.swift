@@ -47,7 +47,8 @@ let package = Package(
                 "ReleaseCore", "Scheduling",
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            resources: [.copy("Templates")]
+            exclude: ["Templates"],
+            plugins: ["EmbedMigrations"]
         ),
         .executableTarget(
             name: "relplan",

@@ -24,7 +24,7 @@ ensure_packages() {
   pg_bindir >/dev/null || missing+=(postgresql)
   pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
   command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
-  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ ${#missing[@]} -eq 0 ]; then return 0; fi
   command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]}: install them with your package manager"
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -73,4 +73,13 @@ export PGPORT='$RELPLAN_PGPORT'
 export PGUSER='postgres'
 export PGDATABASE='relplan'
 EOT
+}
+
+# Python's icalendar parses the report's calendar in the tests: an independent RFC 5545 parser.
+ensure_test_tools() {
+  python3 -c 'import icalendar' 2>/dev/null && return 0
+  command -v python3 >/dev/null 2>&1 || die "python3 is missing (the report tests parse the calendar with it)"
+  say "installing Python's icalendar (for the report tests)"
+  python3 -m pip install --quiet --disable-pip-version-check icalendar >/dev/null 2>&1 \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages icalendar
 }

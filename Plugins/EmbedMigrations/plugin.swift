@@ -1,22 +1,28 @@
 import Foundation
 import PackagePlugin
 
-/// Compiles `sql/*.sql` into the ReleaseStore module, so the `relplan` binary carries its own
-/// schema and runs from anywhere, with no resource folder beside it.
+/// Compiles text files into the module that needs them, so the `relplan` binary carries its own
+/// schema and templates and runs from anywhere, with no resource folder beside it:
+/// `sql/*.sql` into ReleaseStore (as `Migration.embedded`), and `Sources/Reporting/Templates/*`
+/// into Reporting (as `Templates.embedded`).
 @main
 struct EmbedMigrations: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let sqlFolder = context.package.directoryURL.appending(path: "sql")
-        let files = try FileManager.default.contentsOfDirectory(atPath: sqlFolder.path())
-            .filter { $0.hasSuffix(".sql") }
+        let (folder, typeName): (URL, String)
+        switch target.name {
+        case "Reporting": (folder, typeName) = (context.package.directoryURL.appending(path: "Sources/Reporting/Templates"), "Templates")
+        default: (folder, typeName) = (context.package.directoryURL.appending(path: "sql"), "Migration")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path())
+            .filter { !$0.hasPrefix(".") }
             .sorted()
-            .map { sqlFolder.appending(path: $0) }
-        let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedMigrations.swift")
+            .map { folder.appending(path: $0) }
+        let output = context.pluginWorkDirectoryURL.appending(path: "Embedded\(typeName).swift")
         return [
             .buildCommand(
-                displayName: "Embedding \(files.count) SQL migrations",
+                displayName: "Embedding \(files.count) files into \(target.name)",
                 executable: try context.tool(named: "embed-sql").url,
-                arguments: [output.path()] + files.map { $0.path() },
+                arguments: [output.path(), typeName] + files.map { $0.path() },
                 inputFiles: files,
                 outputFiles: [output]
             )

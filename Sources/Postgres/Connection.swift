@@ -18,12 +18,17 @@ public final class Connection {
     /// - Parameter conninfo: a libpq connection string (`host=… dbname=…`) or URI
     ///   (`postgresql://…`). Empty means libpq's own defaults: `PGHOST`, `PGPORT`, `PGUSER`,
     ///   `PGDATABASE`, `PGSERVICE`, `~/.pgpass`, which is how most sites configure clients.
-    public init(conninfo: String = "", applicationName: String = "relplan", logger: Logger = Logger(label: "relplan.postgres")) throws {
+    /// - Parameter overrides: connection keywords that win over the conninfo's, e.g.
+    ///   `["target_session_attrs": "read-write"]` to reach the primary of a multi-host string.
+    public init(conninfo: String = "", overrides: [String: String] = [:], applicationName: String = "relplan",
+                logger: Logger = Logger(label: "relplan.postgres")) throws {
         self.logger = logger
         // Retained until deinit, which also runs when this initializer throws.
         noticeSink = Unmanaged.passRetained(NoticeSink(logger: logger))
-        let keywords = ["dbname", "fallback_application_name"]
-        let values = [conninfo, applicationName]
+        // Keywords after the expanded dbname override what the conninfo says.
+        let extra = overrides.sorted { $0.key < $1.key }
+        let keywords = ["dbname", "fallback_application_name"] + extra.map(\.key)
+        let values = [conninfo, applicationName] + extra.map(\.value)
         let connection: OpaquePointer? = withCStringArray(keywords) { keywordPointers in
             withCStringArray(values) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)

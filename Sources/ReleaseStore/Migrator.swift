@@ -9,7 +9,7 @@ public struct Migration: Sendable, Equatable {
 
     /// The migrations compiled into this build from `sql/`, in order.
     public static func bundled() throws -> [Migration] {
-        try parse(embedded)
+        try parse(embedded.map { ($0.file, $0.text) })
     }
 
     /// Reads `NNNN_name.sql` files from a folder (tests, or a site's own migrations).

@@ -1,0 +1,122 @@
+import Foundation
+import Postgres
+import Scheduling
+
+/// A conflict as the history knows it after a run.
+public struct HistoryEntry: Sendable {
+    public enum Status: String, Sendable { case new, open, resolved }
+    public let conflict: Conflict
+    public let status: Status
+    public let firstSeen: Date
+    public let lastSeen: Date
+    public let resolvedAt: Date?
+}
+
+/// What the nightly report reads besides the snapshot: names people recognise, pending proposals.
+public struct ReportContext: Sendable {
+    public let snapshot: Snapshot
+    public let titles: [String: String]
+    public let environmentNames: [String: String]
+    public let groups: [String]
+    public let proposals: [StoredProposal]
+}
+
+/// Reads and records for `report nightly`. Reading happens on any server (a standby too);
+/// recording the history and the run lock need the primary.
+public struct ReportStore {
+    /// The advisory lock that keeps nightly runs one at a time.
+    public static let lockKey: Int64 = 7218
+
+    public init() {}
+
+    /// Takes the nightly lock without waiting, or says who holds it.
+    public func tryLock(_ db: Connection) throws -> String? {
+        if try db.query("SELECT pg_try_advisory_lock($1)", [Self.lockKey]).first?.decode(Bool.self, 0) == true { return nil }
+        let holder = try db.query("""
+            SELECT a.usename::text, a.pid, a.backend_start, coalesce(a.client_addr::text, 'local')
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid
+            LIMIT 1
+            """, [Self.lockKey]).first
+        guard let holder else { return "another session" }
+        return "\(try holder.decode(String?.self, 0) ?? "?") (pid \(try holder.decode(Int.self, 1)), connected since \(Timestamp.text(try holder.decode(Date.self, 2))), from \(try holder.decode(String.self, 3)))"
+    }
+
+    public func unlock(_ db: Connection) {
+        _ = try? db.execute("SELECT pg_advisory_unlock($1)", [Self.lockKey])
+    }
+
+    /// The snapshot and everything else the report shows, in one read-only repeatable-read transaction.
+    public func readContext(_ db: Connection, deadlineZone: TimeZone, now: Date) throws -> ReportContext {
+        try db.transaction(.snapshot) { db in
+            let snapshot = try SnapshotLoader(db, deadlineZone: deadlineZone, now: now).read(db)
+            var titles: [String: String] = [:]
+            try db.copyOut("""
+                COPY (SELECT g.code || '/' || r.code, r.title FROM release r JOIN management_group g ON g.id = r.group_id
+                      WHERE r.title <> '') TO STDOUT
+                """) { line in
+                var fields = CopyFields(line)
+                if let key = fields.text() { titles[key] = fields.text() ?? "" }
+            }
+            var names: [String: String] = [:]
+            for row in try db.query("SELECT code, name FROM environment").rows {
+                names[try row.decode(String.self, 0)] = try row.decode(String.self, 1)
+            }
+            let groups = try db.query("SELECT code FROM management_group ORDER BY code").rows.map { try $0.decode(String.self, 0) }
+            let proposals = try ScheduleStore(db, deadlineZone: deadlineZone, now: now).proposals(group: nil, status: "pending")
+            return ReportContext(snapshot: snapshot, titles: titles, environmentNames: names, groups: groups, proposals: proposals)
+        }
+    }
+
+    /// Records this run's conflicts and returns every conflict with its status: new and open ones,
+    /// and those resolved since the previous run.
+    public func record(_ conflicts: [Conflict], startedAt: Date, now: Date, _ db: Connection) throws -> [HistoryEntry] {
+        try db.transaction { db in
+            var known: [String: (firstSeen: Date, open: Bool)] = [:]
+            for row in try db.query("SELECT identity, first_seen, resolved_at IS NULL FROM conflict_history").rows {
+                known[try row.decode(String.self, 0)] = (try row.decode(Date.self, 1), try row.decode(Bool.self, 2))
+            }
+            var entries: [HistoryEntry] = []
+            for conflict in conflicts {
+                if let previous = known[conflict.identity], previous.open {
+                    entries.append(HistoryEntry(conflict: conflict, status: .open, firstSeen: previous.firstSeen, lastSeen: now, resolvedAt: nil))
+                } else {
+                    entries.append(HistoryEntry(conflict: conflict, status: .new, firstSeen: now, lastSeen: now, resolvedAt: nil))
+                }
+            }
+            try db.execute("""
+                INSERT INTO conflict_history AS h (identity, type, severity, window_code, environment, target, releases, groups, message,
+                                                   first_seen, last_seen)
+                SELECT c.identity, c.type, c.severity, nullif(c.window_code, ''), nullif(c.environment, ''), nullif(c.target, ''),
+                       string_to_array(c.releases, '|'), string_to_array(c.groups, '|'), c.message, c.first_seen, $10
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                            $11::timestamptz[])
+                     AS c(identity, type, severity, window_code, environment, target, releases, groups, message, first_seen)
+                ON CONFLICT (identity) DO UPDATE SET
+                    last_seen = EXCLUDED.last_seen, message = EXCLUDED.message, releases = EXCLUDED.releases, groups = EXCLUDED.groups,
+                    first_seen = CASE WHEN h.resolved_at IS NULL THEN h.first_seen ELSE EXCLUDED.first_seen END,
+                    resolved_at = NULL
+                """, [entries.map(\.conflict.identity), entries.map(\.conflict.type.rawValue), entries.map(\.conflict.severity.rawValue),
+                      entries.map { $0.conflict.window ?? "" }, entries.map { $0.conflict.environment ?? "" },
+                      entries.map { $0.conflict.target ?? "" }, entries.map { $0.conflict.releases.joined(separator: "|") },
+                      entries.map { $0.conflict.groups.joined(separator: "|") }, entries.map(\.conflict.message), now,
+                      entries.map(\.firstSeen)])
+            let resolved = try db.query("""
+                UPDATE conflict_history SET resolved_at = $1
+                WHERE resolved_at IS NULL AND NOT (identity = ANY ($2::text[]))
+                RETURNING identity, type, window_code, environment, target, releases, groups, message, first_seen, last_seen
+                """, [now, conflicts.map(\.identity)]).rows.map { row -> HistoryEntry in
+                let conflict = Conflict(
+                    type: ConflictType(rawValue: try row.decode(String.self, 1)) ?? .windowCapacity,
+                    window: try row.decode(String?.self, 2), environment: try row.decode(String?.self, 3), target: try row.decode(String?.self, 4),
+                    releases: try row.decode([String].self, 5), groups: try row.decode([String].self, 6), message: try row.decode(String.self, 7),
+                    identity: try row.decode(String.self, 0))
+                return HistoryEntry(conflict: conflict, status: .resolved, firstSeen: try row.decode(Date.self, 8),
+                                    lastSeen: try row.decode(Date.self, 9), resolvedAt: now)
+            }
+            try db.execute("INSERT INTO report_run (started_at, conflicts, new, resolved) VALUES ($1, $2, $3, $4)",
+                           [startedAt, conflicts.count, entries.filter { $0.status == .new }.count, resolved.count])
+            return entries + resolved.sorted { $0.conflict.identity < $1.conflict.identity }
+        }
+    }
+}
