@@ -48,7 +48,6 @@ public struct CalendarDay: Sendable, Hashable, Comparable, CustomStringConvertib
     /// `YYYY-MM-DD`.
     public var description: String {
         var bytes = [UInt8]()
-        bytes.reserveCapacity(10)
         CivilCalendar.appendDate(year: year, month: month, day: day, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
@@ -98,20 +97,60 @@ public enum CivilCalendar {
         year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
     }
 
+    /// The most bytes `writeRFC3339` writes.
+    public static let maximumRFC3339Length = 28
+
     /// Appends `YYYY-MM-DD` (ASCII) to `bytes`.
-    @inlinable
     public static func appendDate(year: Int, month: Int, day: Int, to bytes: inout [UInt8]) {
-        appendDigits(year, count: 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(month, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(day, count: 2, to: &bytes)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let count = writeDate(year: year, month: month, day: day, to: base)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+        }
     }
 
     /// Appends RFC 3339 in UTC (`2027-03-14T17:00:00Z`, with `.ffffff` only when the
     /// microseconds are not zero) of an instant given in microseconds since the epoch.
-    @inlinable
     public static func appendRFC3339(unixMicroseconds micros: Int64, to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximumRFC3339Length) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let count = writeRFC3339(unixMicroseconds: micros, to: base)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+        }
+    }
+
+    /// RFC 3339 in UTC as a `String`.
+    public static func rfc3339(unixMicroseconds micros: Int64) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(maximumRFC3339Length)
+        appendRFC3339(unixMicroseconds: micros, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Writes `YYYY-MM-DD` at `out` and returns the count (10; 11 for years past 9999).
+    @inlinable
+    public static func writeDate(year: Int, month: Int, day: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var index = 0
+        if year > 9999 {
+            out[0] = UInt8(truncatingIfNeeded: 0x30 + year / 10000 % 10)
+            index = 1
+        }
+        let clamped = max(0, year)
+        out[index] = UInt8(truncatingIfNeeded: 0x30 + clamped / 1000 % 10)
+        out[index + 1] = UInt8(truncatingIfNeeded: 0x30 + clamped / 100 % 10)
+        out[index + 2] = UInt8(truncatingIfNeeded: 0x30 + clamped / 10 % 10)
+        out[index + 3] = UInt8(truncatingIfNeeded: 0x30 + clamped % 10)
+        out[index + 4] = UInt8(ascii: "-")
+        writeTwoDigits(month, to: out + index + 5)
+        out[index + 7] = UInt8(ascii: "-")
+        writeTwoDigits(day, to: out + index + 8)
+        return index + 10
+    }
+
+    /// Writes RFC 3339 in UTC at `out` (at most `maximumRFC3339Length` bytes) and returns
+    /// the count.
+    @inlinable
+    public static func writeRFC3339(unixMicroseconds micros: Int64, to out: UnsafeMutablePointer<UInt8>) -> Int {
         var seconds = micros / 1_000_000
         var fraction = micros % 1_000_000
         if fraction < 0 {
@@ -125,49 +164,31 @@ public enum CivilCalendar {
             days -= 1
         }
         let (y, m, d) = date(fromDays: Int(days))
-        appendDate(year: y, month: m, day: d, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        appendDigits(Int(secondOfDay / 3600), count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(Int(secondOfDay / 60 % 60), count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(Int(secondOfDay % 60), count: 2, to: &bytes)
+        var index = writeDate(year: y, month: m, day: d, to: out)
+        out[index] = UInt8(ascii: "T")
+        writeTwoDigits(Int(secondOfDay / 3600), to: out + index + 1)
+        out[index + 3] = UInt8(ascii: ":")
+        writeTwoDigits(Int(secondOfDay / 60 % 60), to: out + index + 4)
+        out[index + 6] = UInt8(ascii: ":")
+        writeTwoDigits(Int(secondOfDay % 60), to: out + index + 7)
+        index += 9
         if fraction != 0 {
-            bytes.append(UInt8(ascii: "."))
-            appendDigits(Int(fraction), count: 6, to: &bytes)
+            out[index] = UInt8(ascii: ".")
+            var rest = Int(fraction)
+            for position in stride(from: 6, through: 1, by: -1) {
+                out[index + position] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
+                rest /= 10
+            }
+            index += 7
         }
-        bytes.append(UInt8(ascii: "Z"))
-    }
-
-    /// RFC 3339 in UTC as a `String`.
-    public static func rfc3339(unixMicroseconds micros: Int64) -> String {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(27)
-        appendRFC3339(unixMicroseconds: micros, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        out[index] = UInt8(ascii: "Z")
+        return index + 1
     }
 
     @inlinable
-    static func appendDigits(_ value: Int, count: Int, to bytes: inout [UInt8]) {
-        if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            appendDigits(-value, count: count, to: &bytes)
-            return
-        }
-        var divisor = 1
-        for _ in 1..<count { divisor *= 10 }
-        var rest = value
-        if rest >= divisor * 10 {  // wider than asked: write every digit
-            var wide = [UInt8]()
-            while rest > 0 { wide.append(UInt8(ascii: "0") + UInt8(rest % 10)); rest /= 10 }
-            bytes.append(contentsOf: wide.reversed())
-            return
-        }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
+    static func writeTwoDigits(_ value: Int, to out: UnsafeMutablePointer<UInt8>) {
+        out[0] = UInt8(truncatingIfNeeded: 0x30 + value / 10 % 10)
+        out[1] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
     }
 }
 
@@ -177,6 +198,8 @@ public enum CivilCalendar {
 public enum TimestampParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The text has none of the accepted shapes.
     case malformed(input: String, expected: String)
+    /// The text is not a date (where a date alone is expected).
+    case malformedDate(input: String, expected: String)
     /// The shape is right but a part is impossible (month 13, 30 February, hour 24).
     case outOfRange(input: String, problem: String)
     /// A date was given where a time of day is needed.
@@ -186,7 +209,7 @@ public enum TimestampParseError: Error, Sendable, Equatable, CustomStringConvert
 
     public var input: String {
         switch self {
-        case .malformed(let input, _), .outOfRange(let input, _),
+        case .malformed(let input, _), .malformedDate(let input, _), .outOfRange(let input, _),
              .missingTime(let input, _), .unexpectedTime(let input):
             return input
         }
@@ -196,6 +219,7 @@ public enum TimestampParseError: Error, Sendable, Equatable, CustomStringConvert
     public var problem: String {
         switch self {
         case .malformed(_, let expected): return "not a timestamp; expected \(expected)"
+        case .malformedDate(_, let expected): return "not a date; expected \(expected)"
         case .outOfRange(_, let problem): return problem
         case .missingTime(_, let expected): return "a date without a time of day; expected \(expected)"
         case .unexpectedTime: return "expected a date alone (YYYY-MM-DD), not a time of day"
@@ -209,7 +233,7 @@ public enum TimestampParseError: Error, Sendable, Equatable, CustomStringConvert
 public struct TimestampFormatError: Error, Sendable, Equatable, CustomStringConvertible {
     public let format: String
     public let problem: String
-    public var description: String { "timestamp format \"\(format)\": \(problem)" }
+    public var description: String { "timestamp format \"\(format)\" \(problem)" }
 }
 
 // MARK: - Parser
@@ -225,8 +249,8 @@ public struct TimestampParser: Sendable {
     /// Custom patterns for dates alone, tried before `YYYY-MM-DD`.
     public let dateFormats: [String]
 
-    private var compiled: [CustomFormat]
-    private var compiledDates: [CustomFormat]
+    private let compiled: [CustomFormat]
+    private let compiledDates: [CustomFormat]
     private var resolver: LocalTimeResolver
 
     /// - Throws: `TimestampFormatError` when a custom pattern lacks a year, month or day.
@@ -316,7 +340,7 @@ public struct TimestampParser: Sendable {
             throw .outOfRange(input: Self.string(bytes), problem: problem)
         case .noMatch:
             let shown = dateFormats.isEmpty ? "" : dateFormats.joined(separator: " or ") + " or "
-            throw .malformed(input: Self.string(bytes), expected: "a date \(shown)YYYY-MM-DD")
+            throw .malformedDate(input: Self.string(bytes), expected: "\(shown)YYYY-MM-DD")
         }
     }
 
@@ -576,17 +600,17 @@ struct CustomFormat: Sendable {
     init(_ pattern: String, timeZone: TimeZone) throws(TimestampFormatError) {
         self.pattern = pattern
         if pattern.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw TimestampFormatError(format: pattern, problem: "the format is empty")
+            throw TimestampFormatError(format: pattern, problem: "is empty")
         }
         if let tokens = Self.compile(pattern) {
             for (needed, name) in [(Token.month, "month (MM)"), (.day, "day (dd)")] where !tokens.contains(needed) {
-                throw TimestampFormatError(format: pattern, problem: "it has no \(name)")
+                throw TimestampFormatError(format: pattern, problem: "has no \(name)")
             }
             if !tokens.contains(.year4) && !tokens.contains(.year2) {
-                throw TimestampFormatError(format: pattern, problem: "it has no year (yyyy)")
+                throw TimestampFormatError(format: pattern, problem: "has no year (yyyy)")
             }
             if tokens.contains(.hour12) && !tokens.contains(.amPm) {
-                throw TimestampFormatError(format: pattern, problem: "hh is a 12-hour clock and needs an AM/PM marker (a); use HH")
+                throw TimestampFormatError(format: pattern, problem: "has hh, a 12-hour clock, without an AM/PM marker (a); use HH")
             }
             self.tokens = tokens
             self.fallback = nil

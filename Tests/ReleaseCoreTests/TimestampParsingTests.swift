@@ -76,6 +76,10 @@ struct TimestampParsingTests {
         #expect(throws: TimestampParseError.unexpectedTime(input: "2027-03-31 12:00")) {
             try parser.day(from: "2027-03-31 12:00")
         }
+        #expect(throws: TimestampParseError.malformedDate(input: "31.03.2027", expected: "YYYY-MM-DD")) {
+            try parser.day(from: "31.03.2027")
+        }
+        #expect(TimestampParseError.malformedDate(input: "x", expected: "YYYY-MM-DD").problem == "not a date; expected YYYY-MM-DD")
         let start = parser.startOfDay(try #require(CalendarDay(year: 2027, month: 7, day: 1)))
         #expect(CivilCalendar.rfc3339(unixMicroseconds: start) == "2027-06-30T22:00:00Z")
     }
@@ -131,10 +135,10 @@ struct TimestampParsingTests {
         #expect(malformed?.problem == "not a timestamp; expected dd/MM/yyyy HH:mm or ISO 8601 (YYYY-MM-DD HH:MM)")
         let range = #expect(throws: TimestampParseError.self) { try parser.instant(from: "31/02/2027 18:00") }
         #expect(range?.problem == "day 31 does not exist in February 2027 (it has 28 days)")
-        #expect(throws: TimestampFormatError(format: "HH:mm", problem: "it has no month (MM)")) {
+        #expect(throws: TimestampFormatError(format: "HH:mm", problem: "has no month (MM)")) {
             try TimestampParser(formats: ["HH:mm"])
         }
-        #expect(throws: TimestampFormatError(format: "dd/MM HH:mm", problem: "it has no year (yyyy)")) {
+        #expect(throws: TimestampFormatError(format: "dd/MM HH:mm", problem: "has no year (yyyy)")) {
             try TimestampParser(formats: ["dd/MM HH:mm"])
         }
     }

@@ -1,0 +1,245 @@
+import Foundation
+import ReleaseCore
+
+/// Writes validated rows as PostgreSQL `COPY ... FROM STDIN` text format: one line per row,
+/// columns separated by tabs, `\N` for NULL, and backslash, tab, newline and carriage return
+/// escaped with a backslash. The staging table's columns are `CopyTextEncoder.columns`, in
+/// that order.
+public enum CopyTextEncoder {
+    /// The staging columns, in the order every line gives them.
+    public static let columns = [
+        "line", "grp", "plan", "plan_title", "change_ref", "release", "release_title", "window_code",
+        "deploy_start", "deploy_end", "priority", "deadline", "depends_on", "package", "unit", "unit_kind",
+        "target", "version", "environment", "env_start", "env_end",
+    ]
+
+    /// Appends one row. Timestamps are RFC 3339 in UTC, the deadline `YYYY-MM-DD`, and
+    /// `depends_on` a text-array literal (`{"HR/PAY-7","CRM/R-2027.02"}`) or NULL when empty.
+    ///
+    /// Room for the worst case is reserved first, then the row is written through a pointer:
+    /// no per-byte capacity or uniqueness checks.
+    static func append(_ row: ValidatedRow, to out: inout CopyOutput) {
+        out.reserve(bound(row))
+        var writer = CopyWriter(cursor: out.base + out.count, cache: out.instants)
+        writer.integer(row.line)
+        writer.text(row[.group])
+        writer.text(row[.plan])
+        writer.text(row[.planTitle])
+        writer.text(row[.changeRef])
+        writer.text(row[.release])
+        writer.text(row[.releaseTitle])
+        writer.text(row[.window])
+        writer.instant(row.deployStart, column: 0)
+        writer.instant(row.deployEnd, column: 1)
+        writer.tab()
+        if let priority = row.priority { writer.integer(priority) } else { writer.null() }
+        writer.tab()
+        if let deadline = row.deadline {
+            writer.cursor += CivilCalendar.writeDate(
+                year: deadline.year, month: deadline.month, day: deadline.day, to: writer.cursor)
+        } else {
+            writer.null()
+        }
+        writer.tab()
+        if row.dependencies.isEmpty {
+            writer.null()
+        } else {
+            writer.byte(UInt8(ascii: "{"))
+            for (index, dependency) in row.dependencies.enumerated() {
+                if index > 0 { writer.byte(UInt8(ascii: ",")) }
+                writer.byte(UInt8(ascii: "\""))
+                writer.arrayElement(dependency.group)
+                writer.byte(UInt8(ascii: "/"))
+                writer.arrayElement(dependency.release)
+                writer.byte(UInt8(ascii: "\""))
+            }
+            writer.byte(UInt8(ascii: "}"))
+        }
+        writer.text(row[.package])
+        writer.text(row[.unit])
+        writer.text(row[.unitKind])
+        writer.text(row[.target])
+        writer.text(row[.version])
+        writer.text(row[.environment])
+        writer.instant(row.envStart, column: 2)
+        writer.instant(row.envEnd, column: 3)
+        writer.byte(UInt8(ascii: "\n"))
+        out.count = writer.cursor - out.base
+    }
+
+    /// The most bytes `append` can write for `row`.
+    static func bound(_ row: ValidatedRow) -> Int {
+        var textBytes = 0
+        for span in row.spans { textBytes += span.count }
+        var dependencyBytes = 2
+        for dependency in row.dependencies { dependencyBytes += 4 * (dependency.group.count + dependency.release.count) + 4 }
+        // Every text byte may double; 21 separators, 4 timestamps, numbers and NULLs fit in 256.
+        return 2 * textBytes + dependencyBytes + 4 * CivilCalendar.maximumRFC3339Length + 256
+    }
+}
+
+/// The buffer chunks are encoded into, reused from chunk to chunk; a value type over
+/// manually managed memory, so that writing a row costs no exclusivity or uniqueness checks.
+/// Its owner calls `release()`.
+struct CopyOutput {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    fileprivate(set) var count = 0
+    private var capacity: Int
+    fileprivate let instants = InstantTextCache()
+
+    init(capacity: Int) {
+        self.capacity = max(4096, capacity)
+        base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
+    }
+
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    mutating func removeAll() {
+        count = 0
+    }
+
+    mutating func reserve(_ additional: Int) {
+        let needed = count + additional
+        guard needed > capacity else { return }
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.update(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    func release() {
+        base.deallocate()
+        instants.release()
+    }
+}
+
+/// The last instant written in each timestamp column, as text: rows of one release repeat
+/// their times, and copying 20 bytes is cheaper than formatting them.
+struct InstantTextCache {
+    static let columns = 4
+    private static let stride = CivilCalendar.maximumRFC3339Length
+    private let micros = UnsafeMutablePointer<Int64>.allocate(capacity: columns)
+    private let counts = UnsafeMutablePointer<Int>.allocate(capacity: columns)
+    private let text = UnsafeMutablePointer<UInt8>.allocate(capacity: columns * stride)
+
+    init() {
+        micros.initialize(repeating: .min, count: Self.columns)
+        counts.initialize(repeating: 0, count: Self.columns)
+    }
+
+    /// Writes the cached text of `value` at `cursor` and returns its length, or nil.
+    @inline(__always)
+    func write(_ value: Int64, column: Int, to cursor: UnsafeMutablePointer<UInt8>) -> Int? {
+        guard micros[column] == value else { return nil }
+        cursor.update(from: text + column * Self.stride, count: counts[column])
+        return counts[column]
+    }
+
+    @inline(__always)
+    func store(_ value: Int64, column: Int, from bytes: UnsafePointer<UInt8>, count: Int) {
+        micros[column] = value
+        counts[column] = count
+        (text + column * Self.stride).update(from: bytes, count: count)
+    }
+
+    func release() {
+        micros.deallocate()
+        counts.deallocate()
+        text.deallocate()
+    }
+}
+
+/// A cursor into memory reserved beforehand.
+struct CopyWriter {
+    var cursor: UnsafeMutablePointer<UInt8>
+    let cache: InstantTextCache
+
+    @inline(__always)
+    mutating func byte(_ value: UInt8) {
+        cursor.pointee = value
+        cursor += 1
+    }
+
+    @inline(__always)
+    mutating func tab() {
+        byte(0x09)
+    }
+
+    @inline(__always)
+    mutating func null() {
+        byte(UInt8(ascii: "\\"))
+        byte(UInt8(ascii: "N"))
+    }
+
+    /// A tab, then the value escaped, or `\N` when it is empty.
+    @inline(__always)
+    mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) {
+        tab()
+        if bytes.isEmpty {
+            null()
+            return
+        }
+        for value in bytes {
+            if value > 0x0D && value != UInt8(ascii: "\\") {
+                byte(value)
+                continue
+            }
+            switch value {
+            case UInt8(ascii: "\\"): byte(value); byte(value)
+            case 0x09: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "t"))
+            case 0x0A: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "n"))
+            case 0x0D: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "r"))
+            default: byte(value)
+            }
+        }
+    }
+
+    /// A tab, then RFC 3339 in UTC, or `\N`.
+    @inline(__always)
+    mutating func instant(_ micros: Int64?, column: Int) {
+        tab()
+        guard let micros else {
+            null()
+            return
+        }
+        if let count = cache.write(micros, column: column, to: cursor) {
+            cursor += count
+            return
+        }
+        let count = CivilCalendar.writeRFC3339(unixMicroseconds: micros, to: cursor)
+        cache.store(micros, column: column, from: cursor, count: count)
+        cursor += count
+    }
+
+    mutating func integer(_ value: Int) {
+        var rest = value.magnitude
+        if value < 0 { byte(UInt8(ascii: "-")) }
+        var scale: UInt = 1
+        while rest / scale >= 10 { scale *= 10 }
+        while scale > 0 {
+            byte(UInt8(truncatingIfNeeded: 0x30 + rest / scale))
+            rest %= scale
+            scale /= 10
+        }
+    }
+
+    /// An element of a quoted array literal: `"` and `\` get a backslash for the array
+    /// parser, and every backslash then gets another for COPY.
+    mutating func arrayElement(_ bytes: UnsafeBufferPointer<UInt8>) {
+        for value in bytes {
+            switch value {
+            case UInt8(ascii: "\""):
+                byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "\\")); byte(value)
+            case UInt8(ascii: "\\"):
+                for _ in 0..<4 { byte(value) }
+            case 0x09: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "t"))
+            case 0x0A: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "n"))
+            case 0x0D: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "r"))
+            default: byte(value)
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Postgres
+import ReleaseCore
+import ReleaseStore
+import Reporting
+import Scheduling
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Reports for people and calendars.", subcommands: [Nightly.self])
+
+    struct Nightly: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the nightly conflict report: JSON, CSV, Markdown, HTML with a timeline, and iCalendar.",
+            discussion: """
+                Writes conflicts.json, conflicts.csv, report.md, report.html and calendar.ics into --out for all
+                groups, and a sub-folder per group with only what concerns it. Each run records the conflicts it
+                finds, so the report says what is new since the last run, what is still open and for how long,
+                and what got resolved. Files are written under temporary names and renamed: a reader never sees
+                half a report.
+
+                One run at a time: a second one exits 75 at once, naming who holds the lock. The data is read in
+                one read-only, repeatable-read transaction, so it may come from a standby
+                (target_session_attrs=prefer-standby); the history is recorded on the primary.
+
+                Examples:
+                  relplan report nightly --out /var/lib/relplan/report --tz Europe/Stockholm
+                  relplan report nightly --out ./report --group CRM --horizon 30d --exit-code
+                """)
+        @Option(help: "The folder to write into (created if missing).") var out: String
+        @Option(help: "Only this group's report.") var group: String?
+        @Option(help: "How far ahead to look, e.g. 90d, 12w.") var horizon = "90d"
+        @Flag(help: "Exit 1 when new conflicts appeared since the last run.") var exitCode = false
+        @OptionGroup var time: ZoneOption
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let zone = try time.zone
+            let seconds: Int
+            do { seconds = try Durations.seconds(in: horizon) } catch { throw CLIError(.usage, "--horizon: \(error)") }
+            let startedAt = Date()
+            var newConflicts = 0
+            do {
+                LoggingSystem.bootstrapOnce(verbose: connection.verbose)
+                // The lock and the history live on the primary; the reading may happen on a standby.
+                let primary = try connectPrimary()
+                defer { primary.close() }
+                let store = ReportStore()
+                if let holder = try store.tryLock(primary) {
+                    throw CLIError(.temporaryFailure, "another nightly report is running, held by \(holder); try again later")
+                }
+                defer { store.unlock(primary) }
+                let reader = try connection.connect()
+                defer { reader.close() }
+                let now = Date()
+                let context = try store.readContext(reader, deadlineZone: zone, now: now)
+                let conflicts = ConflictDetector.detect(in: context.snapshot)
+                let history = try store.record(conflicts, startedAt: startedAt, now: now, primary)
+                let builder = NightlyBuilder(context: context, history: history, zone: zone, now: now,
+                                             horizon: Interval(start: now, end: now.addingTimeInterval(TimeInterval(seconds))))
+                if let group, !context.groups.contains(group) {
+                    throw StoreError.notFound(kind: "group", code: group, suggestion: Suggestions.nearest(to: group, in: context.groups))
+                }
+                let folder = URL(fileURLWithPath: out)
+                let all = builder.report(group: group)
+                try ReportFiles.write(all, to: folder)
+                if group == nil {
+                    for code in context.groups {
+                        try ReportFiles.write(builder.report(group: code), to: folder.appendingPathComponent(code))
+                    }
+                }
+                newConflicts = all.newCount
+                let summary = "relplan nightly: \(all.openCount) open conflict\(all.openCount == 1 ? "" : "s") "
+                    + "(\(all.newCount) new, \(all.resolvedCount) resolved since the last run), "
+                    + "\(all.proposals.count) pending proposal\(all.proposals.count == 1 ? "" : "s"); written to \(folder.path)"
+                FileHandle.standardError.write(Data((summary + "\n").utf8))
+            } catch {
+                throw ErrorReporter(verbose: connection.verbose).exit(for: error)
+            }
+            if exitCode && newConflicts > 0 { throw ExitCode(ExitStatus.conflictsFound.rawValue) }
+        }
+
+        private func connectPrimary() throws -> Connection {
+            do {
+                return try Connection(conninfo: connection.conninfo, overrides: ["target_session_attrs": "read-write"])
+            } catch let error as PostgresError {
+                throw CLIError(.unavailable, "cannot reach a writable PostgreSQL server for the report's history and lock: \(error.message)")
+            }
+        }
+    }
+}
+
+/// Writes a report's files into a folder, each under a temporary name first, then renamed.
+enum ReportFiles {
+    static func write(_ report: NightlyReport, to folder: URL) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (name, contents) in ReportRenderer.files(for: report) {
+            let final = folder.appendingPathComponent(name)
+            let temporary = folder.appendingPathComponent(".\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+            do {
+                try contents.write(to: temporary, options: .atomic)
+                if rename(temporary.path, final.path) != 0 {
+                    throw CLIError(.dataError, "cannot rename \(temporary.path) to \(final.path): \(String(cString: strerror(errno)))")
+                }
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                try? FileManager.default.removeItem(at: temporary)
+                throw CLIError(.dataError, "cannot write \(final.path): \(error.localizedDescription)")
+            }
+        }
+    }
+}
