@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        // SHA-256 of imported files (no CryptoKit on Linux).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // libpq, found through pkg-config; the only C in the package.
@@ -56,13 +58,14 @@ let package = Package(
                 "Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // In-process benchmarks, run by scripts/bench in release mode.
         // Build-time tool and plugin that compile sql/*.sql into ReleaseStore.
         .executableTarget(name: "embed-sql"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-sql"]),
-        .executableTarget(name: "relplan-bench", dependencies: ["Scheduling"]),
+        .executableTarget(name: "relplan-bench", dependencies: ["Scheduling", "Postgres"]),
         .testTarget(name: "ReleaseCoreTests", dependencies: ["ReleaseCore"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
         .target(name: "TestSupport", dependencies: ["Postgres", "ReleaseStore"], path: "Tests/Support"),

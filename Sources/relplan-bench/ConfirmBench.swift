@@ -1,0 +1,73 @@
+import Foundation
+import Postgres
+import Synchronization
+
+/// Booking confirmations per second: `clients` sessions confirm bookings of the same few shared
+/// environments at once, through the same statement and database guards the CLI uses (the
+/// exclusion constraint for capacity 1, the capacity trigger for larger ones). Refusals count as
+/// attempts; afterwards no environment may be over capacity at any instant.
+enum ConfirmBench {
+    static func run(conninfo: String, clients: Int, seconds: Double) throws -> [String: Double] {
+        let setup = try Connection(conninfo: conninfo)
+        try setup.execute("""
+            INSERT INTO environment (code, name, kind, capacity)
+            SELECT 'BENCH-ENV-' || i, 'bench', 'test', CASE WHEN i % 2 = 0 THEN 1 ELSE 3 END FROM generate_series(1, 4) i
+            ON CONFLICT (code) DO NOTHING
+            """)
+        let releaseIDs = try setup.query("SELECT id, group_id FROM release ORDER BY id LIMIT 2000").rows.map {
+            (try $0.decode(Int64.self, 0), try $0.decode(Int.self, 1))
+        }
+        let environments = try setup.query("SELECT id FROM environment WHERE code LIKE 'BENCH-ENV-%' ORDER BY id").rows.map {
+            try $0.decode(Int.self, 0)
+        }
+        guard !releaseIDs.isEmpty else { throw PostgresError(kind: .client, message: "seed the database first (relplan-bench seed)") }
+        let attempts = Atomic<Int>(0)
+        let confirmed = Atomic<Int>(0)
+        let failures = Mutex<[String]>([])
+        let deadline = Date().addingTimeInterval(seconds)
+        let base = Date(timeIntervalSince1970: 2_000_000_000)
+        let started = Date()
+        DispatchQueue.concurrentPerform(iterations: clients) { client in
+            do {
+                let db = try Connection(conninfo: conninfo)
+                try db.prepare("confirm", """
+                    INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
+                    VALUES ($1, $2, $3, tstzrange($4, $5), 'confirmed')
+                    """)
+                var state = UInt64(client + 1) &* 0x9E37_79B9_7F4A_7C15
+                func random(_ bound: Int) -> Int {
+                    state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                    return Int(state % UInt64(bound))
+                }
+                while Date() < deadline {
+                    let (release, group) = releaseIDs[random(releaseIDs.count)]
+                    let environment = environments[random(environments.count)]
+                    let start = base.addingTimeInterval(Double(random(24 * 365 * 4)) * 900)
+                    do {
+                        try db.query(prepared: "confirm", [group, release, environment, start, start.addingTimeInterval(3600)])
+                        confirmed.add(1, ordering: .relaxed)
+                    } catch let error as PostgresError where error.sqlState == "23P01" || error.sqlState == "23505" {
+                        // Taken: a refusal is an answer too.
+                    }
+                    attempts.add(1, ordering: .relaxed)
+                }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        if let failure = failures.withLock({ $0.first }) { throw PostgresError(kind: .client, message: failure) }
+        // Never more confirmed bookings than capacity at any instant.
+        let overbooked = try setup.query("""
+            SELECT count(*) FROM environment e JOIN environment_booking b ON b.environment_id = e.id AND b.status = 'confirmed'
+            WHERE e.code LIKE 'BENCH-ENV-%'
+              AND (SELECT count(*) FROM environment_booking o WHERE o.environment_id = e.id AND o.status = 'confirmed'
+                   AND o.during @> lower(b.during)) > e.capacity
+            """).first?.decode(Int.self, 0) ?? -1
+        return [
+            "booking_confirm_tps": Double(attempts.load(ordering: .relaxed)) / elapsed,
+            "booking_confirmed_per_s": Double(confirmed.load(ordering: .relaxed)) / elapsed,
+            "booking_overbooked_instants": Double(overbooked),
+        ]
+    }
+}
