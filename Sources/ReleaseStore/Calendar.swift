@@ -82,7 +82,7 @@ public struct SharedCalendar {
     public func generateWindows(_ windows: [NewWindow], capacity: Int, kind: WindowKind, by identity: Identity) throws -> (created: [String], existing: [String]) {
         try identity.requireAdmin(to: "generate service windows")
         for window in windows { try validate(window, capacity: capacity) }
-        return try db.transaction { db in
+        return try db.retryingTransaction { db in
             let created = try db.query("""
                 INSERT INTO service_window (code, starts_at, ends_at, capacity, kind)
                 SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(code, starts_at, ends_at),
@@ -160,7 +160,7 @@ public struct SharedCalendar {
     /// Records that `child` is part of `parent` (both created if new), refusing cycles.
     public func linkTarget(_ child: String, partOf parent: String) throws {
         guard child != parent else { throw StoreError.invalid("\(child) cannot be part of itself") }
-        try db.transaction { db in
+        try db.retryingTransaction { db in
             try db.execute("INSERT INTO target (code) VALUES ($1), ($2) ON CONFLICT DO NOTHING", [child, parent])
             let cycle = try db.query("""
                 WITH RECURSIVE up(code) AS (

@@ -24,7 +24,7 @@ extension Releases {
             let codes = try db.query("SELECT code FROM release_package WHERE release_id = $1", [key.id]).rows.map { try $0.decode(String.self, 0) }
             throw StoreError.notFound(kind: "package of \(ref)", code: package, suggestion: Suggestions.nearest(to: package, in: codes))
         }
-        try db.transaction { db in
+        try db.retryingTransaction { db in
             try db.execute("INSERT INTO target (code) VALUES ($1) ON CONFLICT DO NOTHING", [target])
             try translatingUniqueViolation("unit \(code) of package \(package) exists already") {
                 try db.execute("""
@@ -45,7 +45,7 @@ extension Releases {
         guard end > start else { throw StoreError.invalid("the booking must end after it starts") }
         let status = confirm ? "confirmed" : "tentative"
         do {
-            return try db.transaction { db in
+            return try db.retryingTransaction { db in
                 guard let row = try db.query("""
                     INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
                     VALUES ($1, $2, $3, tstzrange($4, $5), $6)

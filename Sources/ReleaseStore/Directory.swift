@@ -44,7 +44,7 @@ public struct Directory {
     /// Creates a login role (or grants relplan_user to an existing one). Admins only.
     public func createUser(login: String, password: String?, admin: Bool, by identity: Identity) throws {
         try identity.requireAdmin(to: "create user \(login)")
-        try db.transaction { db in
+        try db.retryingTransaction { db in
             try db.execute("SELECT relplan_create_user($1, $2)", [login, password])
             if admin { try db.execute("SELECT relplan_grant_admin($1)", [login]) }
         }

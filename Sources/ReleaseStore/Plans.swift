@@ -99,7 +99,7 @@ public struct Plans {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let definition = String(decoding: try encoder.encode(model), as: UTF8.self)
-        return try db.transaction { db in
+        return try db.retryingTransaction { db in
             // Serialise versions of one model code.
             try db.execute("SELECT pg_advisory_xact_lock(hashtext('release_model:' || $1))", [model.code])
             if let latest = try db.query("""

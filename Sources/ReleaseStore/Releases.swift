@@ -131,7 +131,7 @@ public struct Releases {
             throw StoreError.invalid("the deployment must end after it starts")
         }
         let dependencies = try new.dependsOn.map { try Lookup.release($0, db) }
-        return try db.transaction { db in
+        return try db.retryingTransaction { db in
             let id = try translatingUniqueViolation("release \(new.ref) exists already") {
                 try db.query("""
                     INSERT INTO release (group_id, plan_id, code, title, window_id, deploy_start, deploy_end, priority, deadline)
@@ -250,7 +250,7 @@ public struct Releases {
                 throw StoreError.invalid("overriding a freeze needs a reason (--reason)")
             }
         }
-        return try db.transaction { db in
+        return try db.retryingTransaction { db in
             guard let row = try db.query("""
                 SELECT r.deploy_start, r.deploy_end, w.starts_at FROM release r LEFT JOIN service_window w ON w.id = r.window_id
                 WHERE r.id = $1
@@ -318,7 +318,7 @@ public struct Releases {
                         by identity: Identity) throws -> (from: ReleaseStatus, to: ReleaseStatus) {
         let key = try Lookup.release(ref, db)
         try identity.require(Self.planners, in: ref.group, to: "advance \(ref)")
-        return try db.transaction { db in
+        return try db.retryingTransaction { db in
             let current = ReleaseStatus(rawValue: key.status) ?? .planned
             let (model, facts) = try lifecycleFacts(key, db)
             let next = try ReleaseLifecycle.advance(from: current, requested.map { .to($0) } ?? .next, model: model, facts: facts)

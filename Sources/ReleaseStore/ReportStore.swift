@@ -71,7 +71,7 @@ public struct ReportStore {
     /// Records this run's conflicts and returns every conflict with its status: new and open ones,
     /// and those resolved since the previous run.
     public func record(_ conflicts: [Conflict], startedAt: Date, now: Date, _ db: Connection) throws -> [HistoryEntry] {
-        try db.transaction { db in
+        try db.retryingTransaction { db in
             var known: [String: (firstSeen: Date, open: Bool)] = [:]
             for row in try db.query("SELECT identity, first_seen, resolved_at IS NULL FROM conflict_history").rows {
                 known[try row.decode(String.self, 0)] = (try row.decode(Date.self, 1), try row.decode(Bool.self, 2))

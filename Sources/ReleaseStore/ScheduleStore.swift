@@ -18,6 +18,12 @@ public struct StoredProposal: Sendable, Equatable {
     public let decisionReason: String?
 }
 
+/// A snapshot and the row version of every release in it, read in one transaction.
+public struct Portfolio: Sendable {
+    public let snapshot: Snapshot
+    public let versions: [String: Int]
+}
+
 /// What `schedule resolve --apply` did.
 public struct ApplyOutcome: Sendable, Equatable {
     /// Moves made now: the caller plans for the releases' groups.
@@ -54,6 +60,12 @@ public struct ScheduleStore {
         try SnapshotLoader(db, deadlineZone: zone, now: now).load()
     }
 
+    /// A snapshot to resolve and then apply: it remembers the version of every release.
+    public func portfolio() throws -> Portfolio {
+        let (snapshot, versions) = try SnapshotLoader(db, deadlineZone: zone, now: now).loadWithVersions()
+        return Portfolio(snapshot: snapshot, versions: versions)
+    }
+
     /// Conflicts, optionally only those touching a group, or a time range of windows and deployments.
     public func conflicts(group: String? = nil, from: Date? = nil, to: Date? = nil, in snapshot: Snapshot? = nil) throws -> [Conflict] {
         let snapshot = try snapshot ?? self.snapshot()
@@ -76,15 +88,14 @@ public struct ScheduleStore {
 
     /// Applies the moves of `resolution` that the caller may make and stores the others as proposals,
     /// all in one transaction. `snapshot` is the one the resolution was computed from.
-    public func apply(_ resolution: Resolution, computedFrom snapshot: Snapshot, by identity: Identity) throws -> ApplyOutcome {
+    public func apply(_ resolution: Resolution, computedFrom portfolio: Portfolio, by identity: Identity) throws -> ApplyOutcome {
         let versions = try releaseVersions(resolution.proposals.map(\.release))
-        return try db.transaction { db in
+        return try db.retryingTransaction { db in
             try db.execute("SELECT pg_advisory_xact_lock($1)", [Self.applyLock])
             // Nothing the proposals rest on may have changed since they were computed.
             for proposal in resolution.proposals {
-                guard let seen = versions[proposal.release] else { continue }
                 let current = try currentVersion(proposal.release, db)
-                if current != seen.version {
+                if current != portfolio.versions[proposal.release] {
                     throw StoreError.changedSinceComputed(
                         "\(proposal.release) changed since the proposals were computed; run schedule resolve again")
                 }
@@ -92,7 +103,10 @@ public struct ScheduleStore {
             var applied: [String] = []
             var proposed: [(String, Int64)] = []
             for proposal in resolution.proposals {
-                guard let key = versions[proposal.release] else { continue }
+                guard var key = versions[proposal.release] else { continue }
+                // Proposals record the version the move was computed against.
+                key = ReleaseKey(ref: key.ref, id: key.id, groupID: key.groupID,
+                                 version: portfolio.versions[proposal.release] ?? key.version, status: key.status)
                 if identity.isPlanner(of: key.ref.group) {
                     try move(key, proposal, db)
                     applied.append(proposal.release)
@@ -109,7 +123,7 @@ public struct ScheduleStore {
     /// `--apply` only prints; this is for a run that hands every move to its owners).
     public func propose(_ resolution: Resolution) throws -> [(release: String, id: Int64)] {
         let versions = try releaseVersions(resolution.proposals.map(\.release))
-        return try db.transaction { db in
+        return try db.retryingTransaction { db in
             try resolution.proposals.compactMap { proposal in
                 guard let key = versions[proposal.release] else { return nil }
                 return (proposal.release, try storeProposal(key, proposal, db))
@@ -136,7 +150,7 @@ public struct ScheduleStore {
 
     /// The owning group accepts a proposal: the move is made if the release is as it was then.
     public func accept(_ id: Int64, by identity: Identity) throws -> StoredProposal {
-        try db.transaction { db in
+        try db.retryingTransaction { db in
             try db.execute("SELECT pg_advisory_xact_lock($1)", [Self.applyLock])
             let (proposal, key, stored) = try loadProposal(id, db)
             try identity.require([.manager, .releaseManager], in: key.ref.group, to: "accept proposals for \(key.ref)")
@@ -155,7 +169,7 @@ public struct ScheduleStore {
 
     public func reject(_ id: Int64, reason: String, by identity: Identity) throws {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalid("say why (--reason)") }
-        try db.transaction { db in
+        try db.retryingTransaction { db in
             let (_, key, stored) = try loadProposal(id, db)
             try identity.require([.manager, .releaseManager], in: key.ref.group, to: "reject proposals for \(key.ref)")
             guard stored.status == "pending" else { throw StoreError.invalid("proposal \(id) is \(stored.status) already") }

@@ -24,8 +24,23 @@ public struct SnapshotLoader {
         try db.transaction(.snapshot) { db in try read(db) }
     }
 
+    /// The snapshot with each release's row version, so moves computed from it can be applied
+    /// only to releases nobody changed since.
+    public func loadWithVersions() throws -> (Snapshot, [String: Int]) {
+        try db.transaction(.snapshot) { db in
+            var versions: [String: Int] = [:]
+            let snapshot = try read(db, versions: &versions)
+            return (snapshot, versions)
+        }
+    }
+
     /// Reads inside a transaction the caller already opened.
     public func read(_ db: Connection) throws -> Snapshot {
+        var versions: [String: Int] = [:]
+        return try read(db, versions: &versions)
+    }
+
+    func read(_ db: Connection, versions: inout [String: Int]) throws -> Snapshot {
         var environmentCodes: [Int: String] = [:]
         var environments: [Scheduling.Environment] = []
         for row in try db.query("SELECT id, code, kind, capacity FROM environment ORDER BY code").rows {
@@ -69,7 +84,8 @@ public struct SnapshotLoader {
         var deadlines: [String: Date] = [:]
         try db.copyOut("""
             COPY (SELECT r.id, g.code, r.code, r.priority, r.status, r.pinned, r.window_id,
-                         extract(epoch FROM r.deploy_start), extract(epoch FROM r.deploy_end), r.deadline, r.implementer, p.model_id
+                         extract(epoch FROM r.deploy_start), extract(epoch FROM r.deploy_end), r.deadline, r.implementer, p.model_id,
+                         r.row_version
                   FROM release r JOIN management_group g ON g.id = r.group_id JOIN release_plan p ON p.id = r.plan_id
                   ORDER BY r.id) TO STDOUT
             """) { line in
@@ -94,6 +110,7 @@ public struct SnapshotLoader {
             }
             let implementer = fields.text()
             let modelID = fields.optionalInt64()
+            versions["\(group)/\(code)"] = Int(fields.int64())
             let deploy = start.flatMap { s in end.map { Interval(start: Date(timeIntervalSince1970: s), end: Date(timeIntervalSince1970: $0)) } }
             indexByID[id] = releases.count
             releases.append(Scheduling.Release(

@@ -77,14 +77,14 @@ struct ScheduleCommand: ParsableCommand {
             let zone = try time.zone
             try connection.runAsPerson { db, me in
                 let store = ScheduleStore(db, deadlineZone: zone)
-                let snapshot = try store.snapshot()
+                let portfolio = try store.portfolio()
                 var options = ResolverOptions()
                 options.exactBudget = .milliseconds(Int(budget * 1000))
-                var resolution = Resolver(options: options).resolve(snapshot)
+                var resolution = Resolver(options: options).resolve(portfolio.snapshot)
                 var applied: Set<String> = []
                 var proposalIDs: [String: Int64] = [:]
                 if apply {
-                    let outcome = try store.apply(resolution, computedFrom: snapshot, by: me)
+                    let outcome = try store.apply(resolution, computedFrom: portfolio, by: me)
                     applied = Set(outcome.applied)
                     for (release, id) in outcome.proposed { proposalIDs[release] = id }
                 }
