@@ -33,13 +33,15 @@ public struct ReportStore {
     public func tryLock(_ db: Connection) throws -> String? {
         if try db.query("SELECT pg_try_advisory_lock($1)", [Self.lockKey]).first?.decode(Bool.self, 0) == true { return nil }
         let holder = try db.query("""
-            SELECT a.usename::text, a.pid, a.backend_start, coalesce(a.client_addr::text, 'local')
+            SELECT coalesce(a.usename::text, '?'), a.pid, a.backend_start, coalesce(a.client_addr::text, 'local')
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid
             LIMIT 1
             """, [Self.lockKey]).first
         guard let holder else { return "another session" }
-        return "\(try holder.decode(String?.self, 0) ?? "?") (pid \(try holder.decode(Int.self, 1)), connected since \(Timestamp.text(try holder.decode(Date.self, 2))), from \(try holder.decode(String.self, 3)))"
+        // Other users' connection details are hidden from ordinary roles; say what can be seen.
+        let since = try holder.decode(Date?.self, 2).map { ", connected since \(Timestamp.text($0))" } ?? ""
+        return "\(try holder.decode(String.self, 0)) (pid \(try holder.decode(Int.self, 1))\(since), from \(try holder.decode(String.self, 3)))"
     }
 
     public func unlock(_ db: Connection) {
