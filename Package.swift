@@ -68,6 +68,10 @@ let package = Package(
         .executableTarget(name: "relplan-bench", dependencies: ["Scheduling", "Postgres"]),
         .testTarget(name: "ReleaseCoreTests", dependencies: ["ReleaseCore"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
+        .testTarget(
+            name: "ReportingTests",
+            dependencies: ["Reporting", "Scheduling", .product(name: "Mustache", package: "swift-mustache")]
+        ),
         .target(name: "TestSupport", dependencies: ["Postgres", "ReleaseStore"], path: "Tests/Support"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "ReleaseStoreTests", dependencies: ["ReleaseStore", "Postgres", "ReleaseCore", "Scheduling", "TestSupport"]),

@@ -50,19 +50,21 @@ as_cluster_user() {
 
 # The cluster lives under .relplan/ unless the unprivileged user cannot reach that folder
 # (a checkout under /root, say); then it lives in a private folder under /tmp, linked from .relplan/.
+# RELPLAN_CLUSTER names another cluster (the fault suite runs one it may crash).
 cluster_dir() {
   mkdir -p "$STATE"
-  if [ -L "$STATE/cluster" ] || [ -d "$STATE/cluster" ]; then
-    echo "$STATE/cluster"; return 0
+  local name="${RELPLAN_CLUSTER:-cluster}"
+  if [ -L "$STATE/$name" ] || [ -d "$STATE/$name" ]; then
+    echo "$STATE/$name"; return 0
   fi
   if [ "$(id -u)" -eq 0 ] && ! runuser -u "$(cluster_user)" -- test -x "$STATE"; then
     local alt; alt="$(mktemp -d "${TMPDIR:-/tmp}/relplan-cluster.XXXXXX")"
     chmod 755 "$alt"
-    ln -s "$alt" "$STATE/cluster"
+    ln -s "$alt" "$STATE/$name"
   else
-    mkdir -p "$STATE/cluster"
+    mkdir -p "$STATE/$name"
   fi
-  echo "$STATE/cluster"
+  echo "$STATE/$name"
 }
 
 pg_env() {

@@ -186,6 +186,7 @@ public struct NightlyReport: Sendable {
     }
 
     public var newCount: Int { conflicts.filter { $0.status == .new }.count }
-    public var openCount: Int { conflicts.filter { $0.status != .resolved }.count }
+    /// New and open together: what is still there.
+    public var unresolvedCount: Int { conflicts.filter { $0.status != .resolved }.count }
     public var resolvedCount: Int { conflicts.filter { $0.status == .resolved }.count }
 }

@@ -72,7 +72,7 @@ struct ReportCommand: ParsableCommand {
                     }
                 }
                 newConflicts = all.newCount
-                let summary = "relplan nightly: \(all.openCount) open conflict\(all.openCount == 1 ? "" : "s") "
+                let summary = "relplan nightly: \(all.unresolvedCount) conflict\(all.unresolvedCount == 1 ? "" : "s") "
                     + "(\(all.newCount) new, \(all.resolvedCount) resolved since the last run), "
                     + "\(all.proposals.count) pending proposal\(all.proposals.count == 1 ? "" : "s"); written to \(folder.path)"
                 FileHandle.standardError.write(Data((summary + "\n").utf8))
@@ -96,11 +96,17 @@ struct ReportCommand: ParsableCommand {
 enum ReportFiles {
     static func write(_ report: NightlyReport, to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for (name, contents) in ReportRenderer.files(for: report) {
-            let final = folder.appendingPathComponent(name)
-            let temporary = folder.appendingPathComponent(".\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        let files: [ReportFile]
+        do {
+            files = try ReportRenderer(report).files()
+        } catch {
+            throw CLIError(.dataError, "cannot render the report: \(error)")
+        }
+        for file in files {
+            let final = folder.appendingPathComponent(file.name)
+            let temporary = folder.appendingPathComponent(".\(file.name).tmp-\(ProcessInfo.processInfo.processIdentifier)")
             do {
-                try contents.write(to: temporary, options: .atomic)
+                try file.contents.write(to: temporary)
                 if rename(temporary.path, final.path) != 0 {
                     throw CLIError(.dataError, "cannot rename \(temporary.path) to \(final.path): \(String(cString: strerror(errno)))")
                 }

@@ -1,0 +1,82 @@
+import Foundation
+import Scheduling
+
+/// One file of the nightly report: its name in the output folder and its bytes.
+public struct ReportFile: Sendable, Equatable {
+    public let name: String
+    public let contents: Data
+
+    public init(name: String, contents: Data) {
+        self.name = name
+        self.contents = contents
+    }
+}
+
+/// Turns a `NightlyReport` into the files `report nightly` writes, one function per file.
+///
+/// Rendering is pure and deterministic (same report, same bytes), so a nightly job can compare
+/// runs and a test can pin the output. Text for people is in the report's zone; machine fields
+/// are RFC 3339 UTC.
+public struct ReportRenderer: Sendable {
+    public let report: NightlyReport
+    public let limits: ReportLimits
+    /// New, then open by age, then resolved, with explicit tie-breaks.
+    let ordered: [NightlyReport.TrackedConflict]
+
+    public init(_ report: NightlyReport, limits: ReportLimits = ReportLimits()) {
+        self.report = report
+        self.limits = limits
+        self.ordered = ConflictOrder.sorted(report.conflicts)
+    }
+
+    /// The file names, in the order `files()` returns them.
+    public static let fileNames = ["conflicts.json", "conflicts.csv", "report.md", "report.html", "calendar.ics"]
+
+    /// `conflicts.json`: the contract's `conflicts` document plus `id`, `status`, `first_seen`,
+    /// `resolved_at` per conflict and `new`/`open`/`resolved` counts in the summary.
+    public func conflictsJSON() -> String {
+        ConflictExport.json(ordered, generatedAt: report.generatedAt)
+    }
+
+    /// `conflicts.csv`: the contract's columns plus `id`, `status`, `first_seen`, `resolved_at`.
+    public func conflictsCSV() -> String {
+        ConflictExport.csv(ordered)
+    }
+
+    /// `report.md`: a digest a person reads in a minute.
+    public func markdown() throws(ReportError) -> String {
+        let digest = ReportDigest(report, ordered: ordered, limits: limits, escape: MarkdownText.escape)
+        return try TemplateRendering.render(digest, template: "report.md.mustache")
+    }
+
+    /// `report.html`: the digest and a timeline, in one self-contained file (no network).
+    public func html() throws(ReportError) -> String {
+        let page = HTMLPage(
+            digest: ReportDigest(report, ordered: ordered, limits: limits, escape: { $0 }),
+            timeline: Timeline(report, ordered: ordered, limits: limits)
+        )
+        return try TemplateRendering.render(page, template: "report.html.mustache")
+    }
+
+    /// `calendar.ics`: windows, freezes and deployments for a calendar subscription.
+    public func calendar() -> String {
+        CalendarExport.render(report, ordered: ordered)
+    }
+
+    /// Every file, named as in `fileNames`.
+    public func files() throws(ReportError) -> [ReportFile] {
+        [
+            ReportFile(name: "conflicts.json", contents: Data(conflictsJSON().utf8)),
+            ReportFile(name: "conflicts.csv", contents: Data(conflictsCSV().utf8)),
+            ReportFile(name: "report.md", contents: Data(try markdown().utf8)),
+            ReportFile(name: "report.html", contents: Data(try html().utf8)),
+            ReportFile(name: "calendar.ics", contents: Data(calendar().utf8)),
+        ]
+    }
+}
+
+/// What `report.html.mustache` renders.
+struct HTMLPage {
+    let digest: ReportDigest
+    let timeline: Timeline
+}
