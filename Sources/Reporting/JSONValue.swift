@@ -77,6 +77,12 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     static func escape(_ text: String, into output: inout String) {
         output += "\""
+        // Most values need no escaping: append them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output += text
+            output += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""
@@ -101,7 +107,16 @@ public enum Timestamps {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         seconds -= days * 86_400
         let (year, month, day) = civil(days)
-        return String(format: "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", year, month, day, seconds / 3600, seconds / 60 % 60, seconds % 60)
+        var text = ""
+        text.reserveCapacity(20)
+        func append(_ value: Int64, _ width: Int) {
+            let digits = String(value)
+            if digits.count < width { text += String(repeating: "0", count: width - digits.count) }
+            text += digits
+        }
+        append(year, 4); text += "-"; append(month, 2); text += "-"; append(day, 2); text += "T"
+        append(seconds / 3600, 2); text += ":"; append(seconds / 60 % 60, 2); text += ":"; append(seconds % 60, 2); text += "Z"
+        return text
     }
 
     /// `2027-03-14 18:00` in the given zone, for tables people read.
