@@ -48,8 +48,8 @@ struct CandidateBuilder {
     }
 
     static func isMovable(_ index: PortfolioIndex, _ r: Int) -> Bool {
-        let release = index.snapshot.releases[r]
-        return release.status.isActive && !release.status.hasStartedDeploying && !release.pinned && index.hasDeploy[r]
+        let status = index.status[r]
+        return status.isActive && !status.hasStartedDeploying && !index.pinned[r] && index.hasDeploy[r]
     }
 
     /// Placements for release `r`, cheapest first; the first is always where it is now.

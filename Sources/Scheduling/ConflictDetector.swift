@@ -9,8 +9,10 @@ public enum ConflictDetector {
     }
 
     static func describe(_ raw: [RawConflict], index: PortfolioIndex) -> [Conflict] {
-        var conflicts = raw.map { ConflictText(index: index).conflict(for: $0) }
-        conflicts.sort(by: Conflict.precedes)
+        let text = ConflictText(index: index)
+        let unsorted = raw.map { text.conflict(for: $0) }
+        let order = unsorted.indices.sorted { Conflict.precedes(unsorted[$0], unsorted[$1]) }
+        let conflicts = order.map { unsorted[$0] }
         // The same conflict found twice (one release booking an environment twice during one
         // overload, say) is reported once.
         var unique: [Conflict] = []
@@ -29,7 +31,13 @@ struct ConflictText {
     func conflict(for raw: RawConflict) -> Conflict {
         let keys = raw.releases.map { index.key($0) }
         let sortedKeys = keys.sorted()
-        let groups = Array(Set(raw.releases.map { index.groupName($0) })).sorted()
+        var groups = raw.releases.map { index.groupName($0) }
+        if groups.count > 1 {
+            groups.sort()
+            var unique: [String] = []
+            for group in groups where unique.last != group { unique.append(group) }
+            groups = unique
+        }
         let window = raw.window >= 0 ? index.windowCode(raw.window) : nil
         let environment = raw.environment >= 0 ? index.environmentCodes[Int(raw.environment)] : nil
         let target = raw.item >= 0 ? index.itemNames[Int(raw.item)] : nil

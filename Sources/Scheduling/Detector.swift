@@ -78,26 +78,48 @@ struct Detector {
     // MARK: Environments
 
     private func environmentOverlap(_ out: inout [RawConflict]) {
-        var keys: [Int32] = []
-        var items: [SweepItem] = []
-        keys.reserveCapacity(index.bookingStart.count)
-        items.reserveCapacity(index.bookingStart.count)
-        for r in 0..<releaseCount where index.active[r] {
-            for b in index.bookings(of: r) where index.bookingEnd[b] > index.bookingStart[b] {
-                keys.append(index.bookingEnvironment[b])
-                items.append(SweepItem(start: index.bookingStart[b], end: index.bookingEnd[b],
-                                       owner: Int32(r), kind: 0, tag: Int32(b)))
+        let index = self.index
+        // Bookings are copied straight into per-environment runs: a sequential read and one
+        // write stream per environment, instead of gathering scattered bookings later.
+        let grouped = Grouped<(start: Double, end: Double, release: Int32)>(
+            groups: index.environmentCodes.count, sortedBy: nil
+        ) { emit in
+            for r in 0..<index.releaseCount where index.active[r] {
+                for b in index.bookings(of: r) where index.bookingEnd[b] > index.bookingStart[b] {
+                    emit(index.bookingEnvironment[b], (index.bookingStart[b], index.bookingEnd[b], Int32(r)))
+                }
             }
         }
-        let grouped = GroupedItems(groups: index.environmentCodes.count, keys: keys, items: items)
-        var sweep = LoadSweep(releaseCount: releaseCount)
+        var sweep = LoadSweep()
+        var items: [SweepItem] = []
+        var owners: [Int32] = []
         for env in 0..<grouped.groupCount {
             let range = grouped.range(of: env)
             let capacity = index.environmentCapacity[env]
             guard range.count > max(capacity, 0) else { continue }
-            sweep.run(grouped.items[range], capacity: capacity) { releases, peak, from, to in
-                out.append(RawConflict(type: .environmentOverlap, releases: releases, environment: Int32(env),
-                                       detail: .overload(peak: peak, from: from, to: to)))
+            // The sweep counts releases in arrays local to the environment (owners numbered in
+            // booking order, which is release order), small enough to stay in cache.
+            items.removeAll(keepingCapacity: true)
+            owners.removeAll(keepingCapacity: true)
+            for booking in grouped.items[range] {
+                if owners.last != booking.release { owners.append(booking.release) }
+                items.append(SweepItem(start: booking.start, end: booking.end, owner: Int32(owners.count - 1), kind: 0, tag: 0))
+            }
+            items.sort(by: SweepItem.precedes)
+            // Most environments are never double-booked: one pass over the sorted bookings
+            // proves it, and the full occupancy sweep is only needed when two overlap.
+            if capacity >= 1 {
+                var latestEnd = -Double.infinity
+                var overlap = false
+                for item in items {
+                    if item.start < latestEnd { overlap = true; break }
+                    latestEnd = max(latestEnd, item.end)
+                }
+                if !overlap { continue }
+            }
+            sweep.run(items[...], owners: owners.count, capacity: capacity) { locals, peak, from, to in
+                out.append(RawConflict(type: .environmentOverlap, releases: locals.map { owners[Int($0)] },
+                                       environment: Int32(env), detail: .overload(peak: peak, from: from, to: to)))
             }
         }
     }
@@ -105,37 +127,52 @@ struct Detector {
     // MARK: Targets and implementers
 
     private func targetCollisions(_ out: inout [RawConflict]) {
-        var keys: [Int32] = []
-        var items: [SweepItem] = []
+        let index = self.index
         var scratch: [(bucket: Int32, kind: UInt8)] = []
-        for r in 0..<releaseCount where index.active[r] && isScheduled(r) {
-            let targets = index.targets[r]
-            if targets.isEmpty { continue }
-            let start = index.deployStart[r], end = index.deployEnd[r]
-            if end <= start { continue }
-            scratch.removeAll(keepingCapacity: true)
-            for target in targets {
-                for (depth, bucket) in index.itemChain[Int(target)].enumerated() {
-                    scratch.append((bucket, depth == 0 ? 0 : 1))
+        // Members are `release << 1 | kind`: kind 0 changes the item itself, 1 a part of it.
+        let targets = index.targets.values, chains = index.itemChain.values
+        let buckets = Buckets(count: index.itemNames.count) { emit in
+            for r in 0..<index.releaseCount where index.active[r] && index.hasDeploy[r] {
+                let own = index.targets.bounds(r)
+                if own.isEmpty || index.deployEnd[r] <= index.deployStart[r] { continue }
+                let owner = Int32(r) << 1
+                if own.count == 1 {
+                    // The common case needs no sorting: one chain, the item itself first.
+                    let chain = index.itemChain.bounds(Int(targets[own.lowerBound]))
+                    for position in chain {
+                        emit(chains[position], position == chain.lowerBound ? owner : owner | 1)
+                    }
+                    continue
+                }
+                scratch.removeAll(keepingCapacity: true)
+                for t in own {
+                    let chain = index.itemChain.bounds(Int(targets[t]))
+                    for position in chain {
+                        scratch.append((chains[position], position == chain.lowerBound ? 0 : 1))
+                    }
+                }
+                scratch.sort { ($0.bucket, $0.kind) < ($1.bucket, $1.kind) }
+                var last: Int32 = -1
+                for entry in scratch where entry.bucket != last {
+                    last = entry.bucket
+                    emit(entry.bucket, owner | Int32(entry.kind))
                 }
             }
-            if scratch.count > 1 {
-                scratch.sort { ($0.bucket, $0.kind) < ($1.bucket, $1.kind) }
-            }
-            var last: Int32 = -1
-            for entry in scratch where entry.bucket != last {
-                last = entry.bucket
-                keys.append(entry.bucket)
-                items.append(SweepItem(start: start, end: end, owner: Int32(r), kind: entry.kind, tag: entry.bucket))
-            }
         }
-        let grouped = GroupedItems(groups: index.itemNames.count, keys: keys, items: items)
         var pairs: [(low: Int32, high: Int32, item: Int32, lowDirect: Bool, highDirect: Bool)] = []
         var sweep = PairSweep()
-        for bucket in 0..<grouped.groupCount {
-            let range = grouped.range(of: bucket)
+        var items: [SweepItem] = []
+        for bucket in 0..<buckets.count {
+            let range = buckets.range(of: bucket)
             guard range.count > 1 else { continue }
-            sweep.run(grouped.items[range], rule: .targets) { a, b in
+            items.removeAll(keepingCapacity: true)
+            for member in buckets.members[range] {
+                let r = Int(member >> 1)
+                items.append(SweepItem(start: index.deployStart[r], end: index.deployEnd[r], owner: member >> 1,
+                                       kind: UInt8(member & 1), tag: Int32(bucket)))
+            }
+            items.sort(by: SweepItem.precedes)
+            sweep.run(items[...], rule: .targets) { a, b in
                 let (low, high) = a.owner < b.owner ? (a, b) : (b, a)
                 pairs.append((low.owner, high.owner, Int32(bucket), low.kind == 0, high.kind == 0))
             }
@@ -157,18 +194,23 @@ struct Detector {
     }
 
     private func implementerBusy(_ out: inout [RawConflict]) {
-        var keys: [Int32] = []
-        var items: [SweepItem] = []
-        for r in 0..<releaseCount where index.active[r] && isScheduled(r) && index.implementer[r] >= 0 {
-            keys.append(index.implementer[r])
-            items.append(SweepItem(start: index.deployStart[r], end: index.deployEnd[r], owner: Int32(r), kind: 0, tag: 0))
+        let index = self.index
+        let buckets = Buckets(count: index.implementerNames.count) { emit in
+            for r in 0..<index.releaseCount where index.active[r] && index.hasDeploy[r] && index.implementer[r] >= 0 {
+                emit(index.implementer[r], Int32(r))
+            }
         }
-        let grouped = GroupedItems(groups: index.implementerNames.count, keys: keys, items: items)
         var sweep = PairSweep()
-        for person in 0..<grouped.groupCount {
-            let range = grouped.range(of: person)
+        var items: [SweepItem] = []
+        for person in 0..<buckets.count {
+            let range = buckets.range(of: person)
             guard range.count > 1 else { continue }
-            sweep.run(grouped.items[range], rule: .all) { a, b in
+            items.removeAll(keepingCapacity: true)
+            for r in buckets.members[range] {
+                items.append(SweepItem(start: index.deployStart[Int(r)], end: index.deployEnd[Int(r)], owner: r, kind: 0, tag: 0))
+            }
+            items.sort(by: SweepItem.precedes)
+            sweep.run(items[...], rule: .all) { a, b in
                 out.append(RawConflict(type: .implementerBusy, releases: [min(a.owner, b.owner), max(a.owner, b.owner)],
                                        implementer: Int32(person)))
             }
@@ -182,24 +224,27 @@ struct Detector {
         guard freezeCount > 0 else { return }
         var sweep = PairSweep()
 
-        // Deployments against global freezes: one timeline.
-        var global: [SweepItem] = []
-        for f in 0..<freezeCount where index.freezeEnvironment[f] < 0 {
-            global.append(SweepItem(start: index.freezeStart[f], end: index.freezeEnd[f], owner: -1 - Int32(f), kind: 1, tag: Int32(f)))
-        }
+        // Deployments against global freezes. Freezes are few: each deployment looks up the
+        // freezes it may overlap in the freezes sorted by start, O(n log f + k), instead of
+        // sorting every deployment into one timeline.
+        let global = (0..<freezeCount)
+            .filter { index.freezeEnvironment[$0] < 0 && index.freezeEnd[$0] > index.freezeStart[$0] }
+            .sorted { (index.freezeStart[$0], $0) < (index.freezeStart[$1], $1) }
         if !global.isEmpty {
+            let starts = global.map { index.freezeStart[$0] }
+            let longest = global.map { index.freezeEnd[$0] - index.freezeStart[$0] }.max() ?? 0
             for r in 0..<releaseCount where index.active[r] && isScheduled(r) {
-                global.append(SweepItem(start: index.deployStart[r], end: index.deployEnd[r], owner: Int32(r), kind: 0, tag: -1))
-            }
-            global.sort(by: SweepItem.precedes)
-            var hits: [(release: Int32, freeze: Int32)] = []
-            sweep.run(global[...], rule: .across) { a, b in
-                let (deploy, freeze) = a.kind == 0 ? (a, b) : (b, a)
-                if !index.overrides(Int(deploy.owner), freeze: freeze.tag) { hits.append((deploy.owner, freeze.tag)) }
-            }
-            for hit in hits {
-                out.append(RawConflict(type: .freeze, releases: [hit.release], window: index.window[Int(hit.release)],
-                                       freeze: hit.freeze))
+                let start = index.deployStart[r], end = index.deployEnd[r]
+                guard end > start else { continue }
+                var i = lowerBound(starts, start - longest)
+                let stop = lowerBound(starts, end)
+                while i < stop {
+                    let f = global[i]
+                    if index.freezeEnd[f] > start && !index.overrides(r, freeze: Int32(f)) {
+                        out.append(RawConflict(type: .freeze, releases: [Int32(r)], window: index.window[r], freeze: Int32(f)))
+                    }
+                    i += 1
+                }
             }
         }
 
@@ -244,6 +289,15 @@ struct Detector {
         }
     }
 
+    private func lowerBound(_ sorted: [Double], _ value: Double) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
     // MARK: One release at a time
 
     private func perRelease(_ out: inout [RawConflict]) {
@@ -257,8 +311,8 @@ struct Detector {
                 out.append(RawConflict(type: .outsideWindow, releases: [release], window: w))
             }
 
-            let dependencies = index.dependencies[r]
-            if !dependencies.isEmpty {
+            if !index.dependencies.isEmpty(r) {
+                let dependencies = index.dependencies[r]
                 for (position, d) in dependencies.enumerated() {
                     if d < 0 {
                         let key = index.snapshot.releases[r].dependsOn[position]
@@ -266,7 +320,7 @@ struct Detector {
                         continue
                     }
                     let dep = Int(d)
-                    switch index.snapshot.releases[dep].status {
+                    switch index.status[dep] {
                     case .cancelled:
                         out.append(RawConflict(type: .dependencyOrder, releases: [release], dependency: d,
                                                detail: .dependency(.cancelled)))
@@ -299,8 +353,8 @@ struct Detector {
                                            detail: .untestedTiming(bookingEnd: bookingEnd)))
                 }
             }
-            let required = index.requiredEnvironments[r]
-            if !required.isEmpty {
+            if !index.requiredEnvironments.isEmpty(r) {
+                let required = index.requiredEnvironments[r]
                 let bookings = index.bookings(of: r)
                 for (position, env) in required.enumerated()
                 where !bookings.contains(where: { index.bookingEnvironment[$0] == env })
@@ -320,36 +374,45 @@ struct Detector {
 /// environment and reports each maximal period during which the count exceeds the capacity,
 /// with every release booked during it.
 struct LoadSweep {
-    /// Bookings each release currently holds in the environment being swept.
+    /// Bookings each owner currently holds in the environment being swept.
     private var holding: [Int32]
-    /// Marks releases already listed in the current period.
+    /// Marks owners already listed in the current period.
     private var listedIn: [Int32]
     private var period: Int32 = 0
+    private var ends: [(end: Double, local: Int32)] = []
+    private var running: [Int32] = []
+    private var slot: [Int32] = []
+    private var startedNow: [Int32] = []
+    private var members: [Int32] = []
 
-    init(releaseCount: Int) {
-        holding = [Int32](repeating: 0, count: releaseCount)
-        listedIn = [Int32](repeating: -1, count: releaseCount)
+    init() {
+        holding = []
+        listedIn = []
     }
 
-    /// `items` must be sorted by start and non-empty intervals.
+    /// `items` must be sorted by start and non-empty; their owners are numbered `0..<owners`.
     mutating func run(
         _ items: ArraySlice<SweepItem>,
+        owners: Int,
         capacity: Int,
-        emit: (_ releases: [Int32], _ peak: Int, _ from: Double, _ to: Double) -> Void
+        emit: (_ owners: [Int32], _ peak: Int, _ from: Double, _ to: Double) -> Void
     ) {
+        if holding.count < owners {
+            holding = [Int32](repeating: 0, count: max(owners, 2 * holding.count))
+            listedIn = [Int32](repeating: -1, count: holding.count)
+        }
         let base = items.startIndex
         let n = items.count
-        var ends: [(end: Double, local: Int32)] = []
-        ends.reserveCapacity(n)
+        ends.removeAll(keepingCapacity: true)
         for (i, item) in items.enumerated() { ends.append((item.end, Int32(i))) }
         ends.sort { ($0.end, $0.local) < ($1.end, $1.local) }
 
-        var running: [Int32] = []
-        var slot = [Int32](repeating: -1, count: n)
-        var startedNow: [Int32] = []
+        running.removeAll(keepingCapacity: true)
+        if slot.count < n { slot = [Int32](repeating: -1, count: max(n, 2 * slot.count)) }
+        startedNow.removeAll(keepingCapacity: true)
         var load = 0
         var open = false
-        var members: [Int32] = []
+        members.removeAll(keepingCapacity: true)
         var peak = 0
         var from = 0.0
         var s = 0, e = 0
@@ -387,10 +450,10 @@ struct LoadSweep {
                     members.removeAll(keepingCapacity: true)
                     peak = load
                     from = t
-                    for local in running { list(items[base + Int(local)].owner, into: &members) }
+                    for local in running { list(items[base + Int(local)].owner) }
                 } else {
                     peak = max(peak, load)
-                    for local in startedNow { list(items[base + Int(local)].owner, into: &members) }
+                    for local in startedNow { list(items[base + Int(local)].owner) }
                 }
             } else if open {
                 open = false
@@ -399,7 +462,7 @@ struct LoadSweep {
         }
     }
 
-    private mutating func list(_ owner: Int32, into members: inout [Int32]) {
+    private mutating func list(_ owner: Int32) {
         if listedIn[Int(owner)] == period { return }
         listedIn[Int(owner)] = period
         members.append(owner)

@@ -36,6 +36,8 @@ struct Explainer {
         }
 
         var reasons: [Int: String] = [:]
+        var changedByKey: [String: Int] = [:]
+        for r in changed { changedByKey[index.key(Int32(r))] = r }
         for r in changed {
             let resolved = (before[r] ?? []).filter {
                 !(stillIn[r] ?? []).contains(Self.resourceKey($0, index, for: Int32(r)))
@@ -44,8 +46,8 @@ struct Explainer {
         }
         proposals = proposals.map { proposal in
             var proposal = proposal
-            if let r = index.keyIndex[proposal.release], let body = reasons[Int(r)] {
-                proposal.reason = headline(proposal, Int(r)) + ": " + body
+            if let r = changedByKey[proposal.release], let body = reasons[r] {
+                proposal.reason = headline(proposal, r) + ": " + body
             }
             return proposal
         }
@@ -233,7 +235,9 @@ struct Explainer {
             return "its deployment does not fit inside its window; adjust the deployment times"
         }
         if !run.mayMove[r] {
-            if !run.conflicted[r] { return "the conflict arose from moves of other releases it does not block" }
+            if !run.conflicted[r] {
+                return "it was in no conflict before: a proposed move of another release meets it, because that move resolves more than this costs"
+            }
             return "it has no service window to move between"
         }
         if run.candidates[r].count <= 1 {

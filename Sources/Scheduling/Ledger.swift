@@ -223,10 +223,9 @@ final class Ledger {
     func deployEnd(_ r: Int) -> Double { geometry.deployEnd(r, placement[r]) }
     func deployMoved(_ r: Int) -> Bool { placement[r].shift != 0 }
 
-    /// The most distinct releases holding `environment` at once during `[start, end)`, counting
-    /// live entries plus `extra` intervals (owner, start, end).
-    func peakLoad(environment: Int32, from start: Double, to end: Double, extra: [SweepItem] = []) -> Int {
-        var intervals = extra.filter { $0.start < end && $0.end > start }
+    /// The most distinct live releases holding `environment` at once during `[start, end)`.
+    func peakLoad(environment: Int32, from start: Double, to end: Double) -> Int {
+        var intervals: [SweepItem] = []
         forEachBooking(environment: environment, overlapping: start, end) { intervals.append($0) }
         return LoadProfile.peak(of: intervals, within: start, end, holding: &holding)
     }
@@ -302,12 +301,11 @@ final class Ledger {
     /// dependent and as the dependency.
     func dependencyProblem(_ x: Int, start: Double, end: Double, scheduled: Bool) -> Bool {
         let index = self.index
-        for (position, d) in index.dependencies[x].enumerated() {
-            _ = position
+        for d in index.dependencies[x] {
             if d < 0 { return true }
             let dep = Int(d)
             if dep == x { continue }
-            switch index.snapshot.releases[dep].status {
+            switch index.status[dep] {
             case .cancelled: return true
             case .closed: continue
             default:

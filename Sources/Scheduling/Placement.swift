@@ -16,7 +16,7 @@ struct Placement: Hashable, Sendable {
 }
 
 /// The release-level facts the resolver derives once from the index.
-struct Geometry: Sendable {
+struct Geometry {
     let index: PortfolioIndex
     /// How far the test bookings move when pulled (negative: earlier); 0 when the release's
     /// tests already end before its deployment starts.

@@ -12,6 +12,11 @@ struct FlatLists: Sendable {
         values[Int(offsets[owner])..<Int(offsets[owner + 1])]
     }
 
+    /// Where the owner's list lies in `values`; cheaper than a slice in hot loops.
+    func bounds(_ owner: Int) -> Range<Int> { Int(offsets[owner])..<Int(offsets[owner + 1]) }
+
+    func isEmpty(_ owner: Int) -> Bool { offsets[owner] == offsets[owner + 1] }
+
     mutating func append(_ value: Int32) { values.append(value) }
 
     /// Closes the list of the current owner; the next `append` starts the next owner's list.
@@ -44,223 +49,111 @@ struct FlatLists: Sendable {
 
 /// The snapshot translated into dense integer ids and flat arrays, so that the sweeps touch
 /// numbers, not strings. Times are seconds since the reference date (`Date`'s own storage).
-struct PortfolioIndex: Sendable {
+///
+/// A class with constant fields: the many readers share one copy, without copying or access
+/// checks.
+final class PortfolioIndex {
     let snapshot: Snapshot
     var releaseCount: Int { snapshot.releases.count }
 
     // Releases.
-    var active: [Bool] = []
-    var priority: [Int8] = []
-    var group: [Int32] = []
-    var groupNames: [String] = []
-    var window: [Int32] = []
-    var hasDeploy: [Bool] = []
-    var deployStart: [Double] = []
-    var deployEnd: [Double] = []
-    var deadline: [Double] = []
-    var implementer: [Int32] = []
-    var implementerNames: [String] = []
+    let status: [ReleaseStatus]
+    let active: [Bool]
+    let pinned: [Bool]
+    /// 1...5.
+    let priority: [Int8]
+    let group: [Int32]
+    let groupNames: [String]
+    /// -1: no window, or one the snapshot does not know.
+    let window: [Int32]
+    let hasDeploy: [Bool]
+    let deployStart: [Double]
+    let deployEnd: [Double]
+    /// `+infinity` without a deadline.
+    let deadline: [Double]
+    /// -1: none.
+    let implementer: [Int32]
+    let implementerNames: [String]
     /// Items each release changes, unique, ascending.
-    var targets = FlatLists()
+    let targets: FlatLists
     /// Release ids each release depends on; -1 for a key the snapshot does not hold.
-    var dependencies = FlatLists()
-    var dependents = FlatLists()
-    var requiredEnvironments = FlatLists()
+    let dependencies: FlatLists
+    let dependents: FlatLists
+    let requiredEnvironments: FlatLists
     /// Freeze ids overridden for each release, ascending.
-    var overrides = FlatLists()
-    var keyIndex: [String: Int32] = [:]
+    let overrides: FlatLists
 
     // Bookings, grouped by release: bookings of release r are `bookingOffset[r]..<bookingOffset[r+1]`.
-    var bookingOffset: [Int32] = [0]
-    var bookingEnvironment: [Int32] = []
-    var bookingStart: [Double] = []
-    var bookingEnd: [Double] = []
+    let bookingOffset: [Int32]
+    let bookingEnvironment: [Int32]
+    let bookingStart: [Double]
+    let bookingEnd: [Double]
 
     // Windows.
-    var windowStart: [Double] = []
-    var windowEnd: [Double] = []
-    var windowCapacity: [Int] = []
-    var windowIndex: [String: Int32] = [:]
+    let windowStart: [Double]
+    let windowEnd: [Double]
+    let windowCapacity: [Int]
     /// Position in `snapshot.windows` of each window id (the first window with that code).
-    var windowSource: [Int] = []
+    let windowSource: [Int]
 
     // Environments (unknown codes met in bookings are appended: test kind, capacity 1).
-    var environmentCodes: [String] = []
-    var environmentCapacity: [Int] = []
-    var environmentIsTest: [Bool] = []
-    var environmentIndex: [String: Int32] = [:]
+    let environmentCodes: [String]
+    let environmentCapacity: [Int]
+    let environmentIsTest: [Bool]
 
     // Freezes.
-    var freezeStart: [Double] = []
-    var freezeEnd: [Double] = []
+    let freezeStart: [Double]
+    let freezeEnd: [Double]
     /// -1 for a global freeze.
-    var freezeEnvironment: [Int32] = []
-    var freezeIndex: [String: Int32] = [:]
-    var freezeSource: [Int] = []
+    let freezeEnvironment: [Int32]
+    let freezeSource: [Int]
 
     // Configuration items.
-    var itemNames: [String] = []
+    let itemNames: [String]
     /// For each item: itself, then the item it is part of, and so on up the chain.
-    var itemChain = FlatLists()
+    let itemChain: FlatLists
 
     init(_ snapshot: Snapshot) {
+        var b = Builder(snapshot: snapshot)
+        b.indexResources()
+        b.indexReleases()
+        b.buildItemChains()
         self.snapshot = snapshot
-        indexResources()
-        indexReleases()
-    }
-
-    private mutating func indexResources() {
-        for (i, window) in snapshot.windows.enumerated() where windowIndex[window.code] == nil {
-            windowIndex[window.code] = Int32(windowStart.count)
-            windowSource.append(i)
-            windowStart.append(window.interval.start.timeIntervalSinceReferenceDate)
-            windowEnd.append(window.interval.end.timeIntervalSinceReferenceDate)
-            windowCapacity.append(window.capacity)
-        }
-        for environment in snapshot.environments where environmentIndex[environment.code] == nil {
-            environmentIndex[environment.code] = Int32(environmentCodes.count)
-            environmentCodes.append(environment.code)
-            environmentCapacity.append(environment.capacity)
-            environmentIsTest.append(environment.kind.isTestEnvironment)
-        }
-        for (i, freeze) in snapshot.freezes.enumerated() where freezeIndex[freeze.code] == nil {
-            freezeIndex[freeze.code] = Int32(freezeStart.count)
-            freezeSource.append(i)
-            freezeStart.append(freeze.interval.start.timeIntervalSinceReferenceDate)
-            freezeEnd.append(freeze.interval.end.timeIntervalSinceReferenceDate)
-            freezeEnvironment.append(freeze.environment.map { environmentId($0) } ?? -1)
-        }
-    }
-
-    private mutating func environmentId(_ code: String) -> Int32 {
-        if let id = environmentIndex[code] { return id }
-        let id = Int32(environmentCodes.count)
-        environmentIndex[code] = id
-        environmentCodes.append(code)
-        environmentCapacity.append(1)
-        environmentIsTest.append(true)
-        return id
-    }
-
-    private mutating func indexReleases() {
-        let releases = snapshot.releases
-        let n = releases.count
-        active.reserveCapacity(n)
-        priority.reserveCapacity(n)
-        group.reserveCapacity(n)
-        window.reserveCapacity(n)
-        hasDeploy.reserveCapacity(n)
-        deployStart.reserveCapacity(n)
-        deployEnd.reserveCapacity(n)
-        deadline.reserveCapacity(n)
-        implementer.reserveCapacity(n)
-        bookingOffset.reserveCapacity(n + 1)
-        targets.reserve(owners: n, values: n * 2)
-        keyIndex.reserveCapacity(n)
-
-        var groupIndex: [String: Int32] = [:]
-        var implementerIndex: [String: Int32] = [:]
-        var itemIndex: [String: Int32] = [:]
-
-        for i in 0..<n where keyIndex[releases[i].key] == nil {
-            keyIndex[releases[i].key] = Int32(i)
-        }
-        for i in 0..<n {
-            let release = releases[i]
-            active.append(release.status.isActive)
-            priority.append(Int8(min(5, max(1, release.priority))))
-            if let id = groupIndex[release.group] {
-                group.append(id)
-            } else {
-                let id = Int32(groupNames.count)
-                groupIndex[release.group] = id
-                groupNames.append(release.group)
-                group.append(id)
-            }
-            window.append(release.window.flatMap { windowIndex[$0] } ?? -1)
-            if let deploy = release.deploy {
-                hasDeploy.append(true)
-                deployStart.append(deploy.start.timeIntervalSinceReferenceDate)
-                deployEnd.append(deploy.end.timeIntervalSinceReferenceDate)
-            } else {
-                hasDeploy.append(false)
-                deployStart.append(0)
-                deployEnd.append(0)
-            }
-            deadline.append(release.deadline?.timeIntervalSinceReferenceDate ?? .infinity)
-            if let person = release.implementer {
-                if let id = implementerIndex[person] {
-                    implementer.append(id)
-                } else {
-                    let id = Int32(implementerNames.count)
-                    implementerIndex[person] = id
-                    implementerNames.append(person)
-                    implementer.append(id)
-                }
-            } else {
-                implementer.append(-1)
-            }
-
-            if release.targets.count == 1 {
-                targets.append(itemId(release.targets[0], &itemIndex))
-            } else if !release.targets.isEmpty {
-                var ids = release.targets.map { itemId($0, &itemIndex) }
-                ids.sort()
-                var last: Int32 = -1
-                for id in ids where id != last {
-                    targets.append(id)
-                    last = id
-                }
-            }
-            targets.closeOwner()
-
-            for key in release.dependsOn { dependencies.append(keyIndex[key] ?? -1) }
-            dependencies.closeOwner()
-            for code in release.requiredEnvironments { requiredEnvironments.append(environmentId(code)) }
-            requiredEnvironments.closeOwner()
-            if !release.freezeOverrides.isEmpty {
-                for id in release.freezeOverrides.compactMap({ freezeIndex[$0] }).sorted() { overrides.append(id) }
-            }
-            overrides.closeOwner()
-
-            for booking in release.bookings {
-                bookingEnvironment.append(environmentId(booking.environment))
-                bookingStart.append(booking.interval.start.timeIntervalSinceReferenceDate)
-                bookingEnd.append(booking.interval.end.timeIntervalSinceReferenceDate)
-            }
-            bookingOffset.append(Int32(bookingStart.count))
-        }
-        dependents = dependencies.inverted(ownerCount: n)
-        buildItemChains(itemIndex)
-    }
-
-    private mutating func itemId(_ name: String, _ index: inout [String: Int32]) -> Int32 {
-        if let id = index[name] { return id }
-        let id = Int32(itemNames.count)
-        index[name] = id
-        itemNames.append(name)
-        return id
-    }
-
-    /// Follows `targetParents` from every item; a cycle ends the chain where it closes.
-    private mutating func buildItemChains(_ index: [String: Int32]) {
-        var index = index
-        var chains = FlatLists()
-        var item = 0
-        while item < itemNames.count {
-            let chainStart = chains.values.count
-            chains.append(Int32(item))
-            var name = itemNames[item]
-            while let parent = snapshot.targetParents[name] {
-                let id = itemId(parent, &index)
-                if chains.values[chainStart...].contains(id) { break }
-                chains.append(id)
-                name = parent
-            }
-            chains.closeOwner()
-            item += 1
-        }
-        itemChain = chains
+        status = b.status
+        active = b.active
+        pinned = b.pinned
+        priority = b.priority
+        group = b.group
+        groupNames = b.groupNames
+        window = b.window
+        hasDeploy = b.hasDeploy
+        deployStart = b.deployStart
+        deployEnd = b.deployEnd
+        deadline = b.deadline
+        implementer = b.implementer
+        implementerNames = b.implementerNames
+        targets = b.targets
+        dependencies = b.dependencies
+        dependents = b.dependencies.inverted(ownerCount: snapshot.releases.count)
+        requiredEnvironments = b.requiredEnvironments
+        overrides = b.overrides
+        bookingOffset = b.bookingOffset
+        bookingEnvironment = b.bookingEnvironment
+        bookingStart = b.bookingStart
+        bookingEnd = b.bookingEnd
+        windowStart = b.windowStart
+        windowEnd = b.windowEnd
+        windowCapacity = b.windowCapacity
+        windowSource = b.windowSource
+        environmentCodes = b.environmentCodes
+        environmentCapacity = b.environmentCapacity
+        environmentIsTest = b.environmentIsTest
+        freezeStart = b.freezeStart
+        freezeEnd = b.freezeEnd
+        freezeEnvironment = b.freezeEnvironment
+        freezeSource = b.freezeSource
+        itemNames = b.itemNames
+        itemChain = b.itemChain
     }
 
     // MARK: Convenience
@@ -278,5 +171,256 @@ struct PortfolioIndex: Sendable {
         let list = overrides[release]
         return !list.isEmpty && list.contains(freeze)
     }
+}
 
+/// Builds the index's arrays; string lookups happen here and nowhere after.
+private struct Builder {
+    let snapshot: Snapshot
+
+    var status: [ReleaseStatus] = []
+    var active: [Bool] = []
+    var pinned: [Bool] = []
+    var priority: [Int8] = []
+    var group: [Int32] = []
+    var groupNames: [String] = []
+    var window: [Int32] = []
+    var hasDeploy: [Bool] = []
+    var deployStart: [Double] = []
+    var deployEnd: [Double] = []
+    var deadline: [Double] = []
+    var implementer: [Int32] = []
+    var implementerNames: [String] = []
+    var targets = FlatLists()
+    var dependencies = FlatLists()
+    var requiredEnvironments = FlatLists()
+    var overrides = FlatLists()
+    var bookingOffset: [Int32] = [0]
+    var bookingEnvironment: [Int32] = []
+    var bookingStart: [Double] = []
+    var bookingEnd: [Double] = []
+    var windowStart: [Double] = []
+    var windowEnd: [Double] = []
+    var windowCapacity: [Int] = []
+    var windowIndex = Interner()
+    var windowSource: [Int] = []
+    var environmentCodes: [String] = []
+    var environmentCapacity: [Int] = []
+    var environmentIsTest: [Bool] = []
+    var environmentIndex = Interner()
+    var freezeStart: [Double] = []
+    var freezeEnd: [Double] = []
+    var freezeEnvironment: [Int32] = []
+    var freezeIndex = Interner()
+    var freezeSource: [Int] = []
+    var items = Interner()
+    var itemNames: [String] { items.names }
+    var itemChain = FlatLists()
+
+    init(snapshot: Snapshot) { self.snapshot = snapshot }
+
+    mutating func indexResources() {
+        for (i, window) in snapshot.windows.enumerated() where windowIndex.id(of: window.code) == nil {
+            _ = windowIndex.intern(window.code)
+            windowSource.append(i)
+            windowStart.append(window.interval.start.timeIntervalSinceReferenceDate)
+            windowEnd.append(window.interval.end.timeIntervalSinceReferenceDate)
+            windowCapacity.append(window.capacity)
+        }
+        for environment in snapshot.environments where environmentIndex.id(of: environment.code) == nil {
+            _ = environmentIndex.intern(environment.code)
+            environmentCodes.append(environment.code)
+            environmentCapacity.append(environment.capacity)
+            environmentIsTest.append(environment.kind.isTestEnvironment)
+        }
+        for (i, freeze) in snapshot.freezes.enumerated() where freezeIndex.id(of: freeze.code) == nil {
+            _ = freezeIndex.intern(freeze.code)
+            freezeSource.append(i)
+            freezeStart.append(freeze.interval.start.timeIntervalSinceReferenceDate)
+            freezeEnd.append(freeze.interval.end.timeIntervalSinceReferenceDate)
+            freezeEnvironment.append(freeze.environment.map { environmentId($0) } ?? -1)
+        }
+    }
+
+    mutating func environmentId(_ code: String) -> Int32 {
+        let id = environmentIndex.intern(code)
+        if Int(id) < environmentCodes.count { return id }
+        environmentCodes.append(code)
+        environmentCapacity.append(1)
+        environmentIsTest.append(true)
+        return id
+    }
+
+    mutating func itemId(_ name: String) -> Int32 { items.intern(name) }
+
+    /// Release ids of the keys that some release depends on, and only those: cheaper than a
+    /// table of every key when few releases have dependencies.
+    private func dependencyTargets() -> (keys: Interner, releases: [Int32]) {
+        let releases = snapshot.releases
+        var wanted = Interner()
+        for i in releases.indices where !releases[i].dependsOn.isEmpty {
+            for key in releases[i].dependsOn { _ = wanted.intern(key) }
+        }
+        var found = [Int32](repeating: -1, count: wanted.count)
+        if wanted.count > 0 {
+            for i in releases.indices {
+                if let k = wanted.id(of: releases[i].key), found[Int(k)] < 0 { found[Int(k)] = Int32(i) }
+            }
+        }
+        return (wanted, found)
+    }
+
+    mutating func indexReleases() {
+        let releases = snapshot.releases
+        let n = releases.count
+        active.reserveCapacity(n)
+        status.reserveCapacity(n)
+        priority.reserveCapacity(n)
+        group.reserveCapacity(n)
+        window.reserveCapacity(n)
+        hasDeploy.reserveCapacity(n)
+        deployStart.reserveCapacity(n)
+        deployEnd.reserveCapacity(n)
+        deadline.reserveCapacity(n)
+        implementer.reserveCapacity(n)
+        bookingOffset.reserveCapacity(n + 1)
+        targets.reserve(owners: n, values: n * 2)
+        dependencies.reserve(owners: n, values: n / 4)
+        requiredEnvironments.reserve(owners: n, values: 0)
+        overrides.reserve(owners: n, values: 0)
+        let bookingGuess = n * 5
+        bookingEnvironment.reserveCapacity(bookingGuess)
+        bookingStart.reserveCapacity(bookingGuess)
+        bookingEnd.reserveCapacity(bookingGuess)
+
+        let dependencyIds = dependencyTargets()
+        items = Interner(capacity: max(n, snapshot.targetParents.count))
+        var groupIndex = Interner()
+        var implementerIndex = Interner(capacity: n / 8)
+        var lastWindow: (code: String, id: Int32)? = nil
+        var lastGroup: (name: String, id: Int32)? = nil
+        var lastImplementer: (name: String, id: Int32)? = nil
+        var ids: [Int32] = []
+
+        for i in 0..<n {
+            let state = releases[i].status
+            status.append(state)
+            active.append(state.isActive)
+            pinned.append(releases[i].pinned)
+            priority.append(Int8(min(5, max(1, releases[i].priority))))
+            // Neighbouring releases often share a group or an implementer: a one-entry memo
+            // saves hashing the same name again.
+            let groupName = releases[i].group
+            if let last = lastGroup, last.name == groupName {
+                group.append(last.id)
+            } else {
+                let id = groupIndex.intern(groupName)
+                lastGroup = (groupName, id)
+                group.append(id)
+            }
+            if let code = releases[i].window {
+                // Releases usually arrive window by window: the previous answer is often the next.
+                if let last = lastWindow, last.code == code {
+                    window.append(last.id)
+                } else {
+                    let id = windowIndex.id(of: code) ?? -1
+                    lastWindow = (code, id)
+                    window.append(id)
+                }
+            } else {
+                window.append(-1)
+            }
+            if let deploy = releases[i].deploy {
+                hasDeploy.append(true)
+                deployStart.append(deploy.start.timeIntervalSinceReferenceDate)
+                deployEnd.append(deploy.end.timeIntervalSinceReferenceDate)
+            } else {
+                hasDeploy.append(false)
+                deployStart.append(0)
+                deployEnd.append(0)
+            }
+            deadline.append(releases[i].deadline?.timeIntervalSinceReferenceDate ?? .infinity)
+            if let person = releases[i].implementer {
+                if let last = lastImplementer, last.name == person {
+                    implementer.append(last.id)
+                } else {
+                    let id = implementerIndex.intern(person)
+                    lastImplementer = (person, id)
+                    implementer.append(id)
+                }
+            } else {
+                implementer.append(-1)
+            }
+
+            let names = releases[i].targets
+            if names.count == 1 {
+                targets.append(itemId(names[0]))
+            } else if !names.isEmpty {
+                ids.removeAll(keepingCapacity: true)
+                for name in names { ids.append(itemId(name)) }
+                ids.sort()
+                var last: Int32 = -1
+                for id in ids where id != last {
+                    targets.append(id)
+                    last = id
+                }
+            }
+            targets.closeOwner()
+
+            for key in releases[i].dependsOn {
+                dependencies.append(dependencyIds.keys.id(of: key).map { dependencyIds.releases[Int($0)] } ?? -1)
+            }
+            dependencies.closeOwner()
+            for code in releases[i].requiredEnvironments { requiredEnvironments.append(environmentId(code)) }
+            requiredEnvironments.closeOwner()
+            let overridden = releases[i].freezeOverrides
+            if !overridden.isEmpty {
+                for id in overridden.compactMap({ freezeIndex.id(of: $0) }).sorted() { overrides.append(id) }
+            }
+            overrides.closeOwner()
+
+            for booking in releases[i].bookings {
+                bookingEnvironment.append(environmentId(booking.environment))
+                bookingStart.append(booking.interval.start.timeIntervalSinceReferenceDate)
+                bookingEnd.append(booking.interval.end.timeIntervalSinceReferenceDate)
+            }
+            bookingOffset.append(Int32(bookingStart.count))
+        }
+        groupNames = groupIndex.names
+        implementerNames = implementerIndex.names
+    }
+
+    /// Follows `targetParents` up from every item the releases change, each link looked up
+    /// once, numbering parents as they are met (so ids follow the releases' order, whatever the
+    /// dictionary's). A cycle ends the chain where it closes.
+    mutating func buildItemChains() {
+        // Items the releases change: one pass over the dictionary in storage order finds their
+        // parents, which is far cheaper than looking each of them up in it.
+        let changed = items.count
+        var parentName = [String?](repeating: nil, count: changed)
+        for (child, name) in snapshot.targetParents {
+            if let id = items.id(of: child), Int(id) < changed { parentName[Int(id)] = name }
+        }
+        var parent: [Int32] = []
+        parent.reserveCapacity(changed)
+        for item in 0..<changed { parent.append(parentName[item].map { itemId($0) } ?? -1) }
+        // Items met only as parents: few, looked up directly.
+        var item = changed
+        while item < items.count {
+            parent.append(snapshot.targetParents[items.names[item]].map { itemId($0) } ?? -1)
+            item += 1
+        }
+        var chains = FlatLists()
+        chains.reserve(owners: itemNames.count, values: itemNames.count * 3)
+        for item in 0..<itemNames.count {
+            let start = chains.values.count
+            chains.append(Int32(item))
+            var next = parent[item]
+            while next >= 0 && !chains.values[start...].contains(next) {
+                chains.append(next)
+                next = parent[Int(next)]
+            }
+            chains.closeOwner()
+        }
+        itemChain = chains
+    }
 }

@@ -110,7 +110,8 @@ public struct ResolverOptions: Sendable, Hashable {
     /// placement. Converted to a count of scored placements (``nodesPerSecond``), so the
     /// outcome is the same on every machine.
     public var exactBudget: Duration
-    /// Conversion of ``exactBudget`` to search nodes.
+    /// Conversion of ``exactBudget`` to search nodes: about what one core scores per second
+    /// in a release build (a node is one partial placement, a few microseconds).
     public var nodesPerSecond: Int
     /// Components with more movable releases than this skip the exact search.
     public var maxExactReleases: Int
@@ -124,7 +125,7 @@ public struct ResolverOptions: Sendable, Hashable {
 
     public init(
         exactBudget: Duration = .milliseconds(100),
-        nodesPerSecond: Int = 100_000,
+        nodesPerSecond: Int = 200_000,
         maxExactReleases: Int = 10,
         mergeSearchSpace: Double = 20_000,
         windowsBefore: Int = 4,

@@ -2,27 +2,32 @@ import Foundation
 
 /// Proposes moves that remove conflicts from the whole portfolio at once.
 ///
-/// **What may change.** Only releases in a conflict move. A release moves to another service
+/// **What may change.** Only releases in a conflict move, and only those that are active, not
+/// yet deploying, not pinned and have a deployment. Such a release may move to another service
 /// window (its deployment keeps its offset from the window start and its duration, its
-/// bookings move by the same amount) and/or has its test bookings pulled in, as one block, to
-/// end exactly when its deployment starts (a `shift-booking`: the fix for deploying before the
-/// tests end). The resolver does not look for free slots for single bookings: an environment
-/// overlap is resolved by moving a release, bookings and all, to another window.
+/// bookings move by the same amount), and/or have its test bookings pulled in, as one block, so
+/// that the last ends exactly when its deployment starts (a `shift-booking`: the fix for
+/// deploying before the tests end). It considers the 4 nearest earlier and 8 nearest later
+/// windows that pass the rules below (``ResolverOptions/windowsBefore``,
+/// ``ResolverOptions/windowsAfter``). A release without a known window can only have its
+/// tests pulled in. The resolver does not hunt for free slots for single bookings: an
+/// environment overlap is resolved by moving a release, bookings and all, to another window.
 ///
 /// **Hard rules**, never broken by a proposal: a release that is deploying or later, or pinned,
 /// never moves; nothing changed starts before `now` (it must still be built and tested); a
 /// moved deployment avoids global freezes and ends by its deadline, and a changed booking
 /// avoids its environment's freezes (unless overridden for that release); a release never
 /// enters a window that is then over capacity, and a changed booking never holds an
-/// environment while it is over capacity; a moved release never starts before a (scheduled,
-/// active) dependency has finished, nor finishes after a dependent starts.
+/// environment while it is over capacity; a moved release never starts before a scheduled,
+/// active dependency has finished, nor finishes after a dependent starts. (Unscheduled,
+/// cancelled or unknown dependencies are conflicts of their own, which no move changes.)
 ///
 /// **Objective**, compared lexicographically so that a priority-1 release outweighs any number
 /// of lower ones: for priority 1, then 2 … 5, first the number of releases of that priority
-/// left in a conflict, then their total delay, where a release's delay is how much later its
-/// deployment starts than now planned (moving earlier costs nothing). Ties go to fewer changed
-/// releases, then less total movement, then a fixed order of candidates (nearest windows
-/// first), so the same snapshot always gives the same proposals.
+/// left in a conflict, then their total delay in hours. A release's delay is how much later
+/// its deployment starts than it does now, in the current plan; moving earlier costs nothing.
+/// Ties go to fewer changed releases, then less total movement, then a fixed order of
+/// candidates (nearest windows first), so the same snapshot always gives the same proposals.
 ///
 /// **Search.** Conflicts that share a release form a component; components whose releases
 /// could meet after a move (same window, overlapping bookings or deployments on shared
@@ -31,7 +36,8 @@ import Foundation
 /// another, highest priority first, each against the world as the earlier ones left it: by
 /// branch and bound when it finishes within ``ResolverOptions/exactBudget`` (the optimum for
 /// that component), else greedily: releases still in a conflict take their best placement one
-/// at a time, lowest priority first, then again highest priority first.
+/// at a time, lowest priority first, then again highest priority first. What stays in a
+/// conflict is listed as unresolved, with the reason.
 public struct Resolver: Sendable {
     public var options: ResolverOptions
 

@@ -62,7 +62,10 @@ final class Subproblem {
     private var windowBackground: [Int] = []
     private var windowMembers: [[Int32]] = []
     private var environmentIds: [Int32] = []
+    /// Bookings of the rest of the world near the members' candidate bookings, sorted by start.
     private var environmentBackground: [[SweepItem]] = []
+    private var environmentLongest: [Double] = []
+    private var environmentSeen: [[Int]] = []
 
     private var backgroundConflicted: [Int32: Bool] = [:]
 
@@ -135,7 +138,10 @@ final class Subproblem {
                 }
             }
         }
+        for slot in backgroundItems.indices { backgroundItems[slot].sort(by: SweepItem.precedes) }
         environmentBackground = backgroundItems
+        environmentLongest = backgroundItems.map { items in items.map { $0.end - $0.start }.max() ?? 0 }
+        environmentSeen = backgroundItems.map { [Int](repeating: 0, count: $0.count) }
         slotCount = [Int](repeating: 0, count: windowIds.count)
         slotEntered = [Bool](repeating: false, count: windowIds.count)
         buildPairs()
@@ -159,7 +165,7 @@ final class Subproblem {
             if d < 0 { own = true; continue }
             let dep = Int(d)
             if dep == r || memberSet.contains(dep) { continue }
-            switch index.snapshot.releases[dep].status {
+            switch index.status[dep] {
             case .cancelled: own = true
             case .closed: break
             default:
@@ -345,14 +351,34 @@ final class Subproblem {
                 }
             }
             if envItems.isEmpty { continue }
-            for item in environmentBackground[slot] {
-                envItems.append((item.start, item.end, item.owner, -1, false))
+            // Only background bookings overlapping a member's booking can matter.
+            let background = environmentBackground[slot]
+            let longest = environmentLongest[slot]
+            for m in 0..<envItems.count {
+                let start = envItems[m].start, end = envItems[m].end
+                var k = lowerBound(background, start - longest)
+                while k < background.count && background[k].start < end {
+                    if background[k].end > start && environmentSeen[slot][k] != evaluation {
+                        environmentSeen[slot][k] = evaluation
+                        envItems.append((background[k].start, background[k].end, background[k].owner, -1, false))
+                    }
+                    k += 1
+                }
             }
             let capacity = index.environmentCapacity[Int(environmentIds[slot])]
             if envItems.count <= capacity { continue }
             if !sweepEnvironment(capacity: capacity) { return false }
         }
         return true
+    }
+
+    private func lowerBound(_ items: [SweepItem], _ value: Double) -> Int {
+        var low = 0, high = items.count
+        while low < high {
+            let mid = (low + high) / 2
+            if items[mid].start < value { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     /// Marks every release holding the environment while it is over capacity and a member is

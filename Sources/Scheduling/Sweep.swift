@@ -26,33 +26,80 @@ struct SweepItem: Sendable {
 /// Items bucketed by resource, each bucket sorted by start: a counting sort on the resource id
 /// followed by one small sort per bucket, so the cost grows with the bucket sizes, not with
 /// the whole list.
-struct GroupedItems {
-    private(set) var items: [SweepItem] = []
+typealias GroupedItems = Grouped<SweepItem>
+
+extension Grouped where Item == SweepItem {
+    init(groups: Int, keys: [Int32], items unsorted: [SweepItem]) {
+        self.init(groups: groups, sortedBy: SweepItem.precedes) { emit in
+            for (i, key) in keys.enumerated() { emit(key, unsorted[i]) }
+        }
+    }
+
+    init(groups: Int, _ produce: (_ emit: (_ group: Int32, _ item: SweepItem) -> Void) -> Void) {
+        self.init(groups: groups, sortedBy: SweepItem.precedes, produce)
+    }
+}
+
+/// Values bucketed by a small integer key with a counting sort, written straight into place.
+struct Grouped<Item> {
+    private(set) var items: [Item] = []
     private(set) var offsets: [Int] = [0]
 
     var groupCount: Int { offsets.count - 1 }
 
-    init(groups: Int, keys: [Int32], items unsorted: [SweepItem]) {
+    /// `produce` is called twice, once to count the items of each group and once to place
+    /// them; each group is then sorted with `sortedBy`, if given.
+    init(groups: Int, sortedBy order: ((Item, Item) -> Bool)?,
+         _ produce: (_ emit: (_ group: Int32, _ item: Item) -> Void) -> Void) {
         var counts = [Int](repeating: 0, count: groups + 1)
-        for key in keys { counts[Int(key) + 1] += 1 }
+        produce { key, _ in counts[Int(key) + 1] += 1 }
         for g in 0..<groups { counts[g + 1] += counts[g] }
         offsets = counts
+        let total = counts[groups]
         var fill = counts
-        var sorted = [SweepItem](repeating: SweepItem(start: 0, end: 0, owner: 0, kind: 0, tag: 0), count: unsorted.count)
-        for (i, key) in keys.enumerated() {
-            sorted[fill[Int(key)]] = unsorted[i]
-            fill[Int(key)] += 1
-        }
-        sorted.withUnsafeMutableBufferPointer { buffer in
+        items = [Item](unsafeUninitializedCapacity: total) { buffer, initialized in
+            produce { key, item in
+                buffer.initializeElement(at: fill[Int(key)], to: item)
+                fill[Int(key)] += 1
+            }
+            initialized = total
+            guard let order else { return }
             for g in 0..<groups where counts[g + 1] - counts[g] > 1 {
                 var slice = UnsafeMutableBufferPointer(rebasing: buffer[counts[g]..<counts[g + 1]])
-                slice.sort(by: SweepItem.precedes)
+                slice.sort(by: order)
             }
         }
-        items = sorted
     }
 
     func range(of group: Int) -> Range<Int> { offsets[group]..<offsets[group + 1] }
+}
+
+/// Small integers bucketed by key with a counting sort: 4 bytes per entry, so that large
+/// portfolios stay cache-friendly. Stable: a bucket lists its members in the order produced.
+struct Buckets {
+    private(set) var offsets: [Int32] = [0]
+    private(set) var members: [Int32] = []
+
+    var count: Int { offsets.count - 1 }
+
+    /// `produce` is called twice, once to count and once to place.
+    init(count keys: Int, _ produce: (_ emit: (_ key: Int32, _ member: Int32) -> Void) -> Void) {
+        var counts = [Int32](repeating: 0, count: keys + 1)
+        produce { key, _ in counts[Int(key) + 1] += 1 }
+        for k in 0..<keys { counts[k + 1] += counts[k] }
+        offsets = counts
+        let total = Int(counts[keys])
+        var fill = counts
+        members = [Int32](unsafeUninitializedCapacity: total) { buffer, initialized in
+            produce { key, member in
+                buffer.initializeElement(at: Int(fill[Int(key)]), to: member)
+                fill[Int(key)] += 1
+            }
+            initialized = total
+        }
+    }
+
+    func range(of key: Int) -> Range<Int> { Int(offsets[key])..<Int(offsets[key + 1]) }
 }
 
 /// Which pairs of overlapping items a sweep reports.
