@@ -6,6 +6,7 @@ import ReleaseCore
 import ReleaseStore
 import Reporting
 import Scheduling
+import Synchronization
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,10 +66,23 @@ struct ReportCommand: ParsableCommand {
                 }
                 let folder = URL(fileURLWithPath: out)
                 let all = builder.report(group: group)
-                try ReportFiles.write(all, to: folder)
-                if group == nil {
-                    for code in context.groups {
-                        try ReportFiles.write(builder.report(group: code), to: folder.appendingPathComponent(code))
+                // The reports are independent: build and render them on every core, then write.
+                let groups = group == nil ? context.groups : []
+                let rendered = Mutex<[Int: Result<[ReportFile], Error>]>([:])
+                DispatchQueue.concurrentPerform(iterations: groups.count + 1) { index in
+                    let report = index == 0 ? all : builder.report(group: groups[index - 1])
+                    let result = Result { () throws -> [ReportFile] in try ReportRenderer(report).files() }
+                    rendered.withLock { $0[index] = result }
+                }
+                for index in 0...groups.count {
+                    let target = index == 0 ? folder : folder.appendingPathComponent(groups[index - 1])
+                    guard let result = rendered.withLock({ $0[index] }) else { continue }
+                    do {
+                        try ReportFiles.write(try result.get(), to: target)
+                    } catch let error as CLIError {
+                        throw error
+                    } catch {
+                        throw CLIError(.dataError, "cannot render the report: \(error)")
                     }
                 }
                 newConflicts = all.newCount
@@ -94,14 +108,8 @@ struct ReportCommand: ParsableCommand {
 
 /// Writes a report's files into a folder, each under a temporary name first, then renamed.
 enum ReportFiles {
-    static func write(_ report: NightlyReport, to folder: URL) throws {
+    static func write(_ files: [ReportFile], to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let files: [ReportFile]
-        do {
-            files = try ReportRenderer(report).files()
-        } catch {
-            throw CLIError(.dataError, "cannot render the report: \(error)")
-        }
         for file in files {
             let final = folder.appendingPathComponent(file.name)
             let temporary = folder.appendingPathComponent(".\(file.name).tmp-\(ProcessInfo.processInfo.processIdentifier)")

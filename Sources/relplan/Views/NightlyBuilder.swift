@@ -27,10 +27,18 @@ struct NightlyBuilder {
                 NightlyReport.TrackedConflict(conflict: $0.conflict, status: NightlyReport.Status(rawValue: $0.status.rawValue) ?? .open,
                                               firstSeen: $0.firstSeen, lastSeen: $0.lastSeen, resolvedAt: $0.resolvedAt)
             }
-        let active = snapshot.releases.filter { $0.status.isActive }
+        // A group's report draws its own releases and those that collide with them; the
+        // all-groups report draws everything (the renderer caps lanes and bars).
+        var involved: Set<String>?
+        if let group {
+            var keys = Set(snapshot.releases.lazy.filter { $0.group == group }.map(\.key))
+            for entry in conflicts { keys.formUnion(entry.conflict.releases) }
+            involved = keys
+        }
+        let active = snapshot.releases.filter { $0.status.isActive && (involved?.contains($0.key) ?? true) }
         var byWindow: [String: [Scheduling.Release]] = [:]
         for release in active { if let window = release.window { byWindow[window, default: []].append(release) } }
-        let windows = snapshot.windows.filter { horizon.overlaps($0.interval) }.map { window in
+        let windows = snapshot.windows.filter { horizon.overlaps($0.interval) && (involved == nil || byWindow[$0.code] != nil) }.map { window in
             NightlyReport.WindowLoad(
                 code: window.code, interval: window.interval, capacity: window.capacity, kind: window.kind.rawValue,
                 releases: (byWindow[window.code] ?? []).sorted { ($0.deploy?.start ?? .distantFuture, $0.key) < ($1.deploy?.start ?? .distantFuture, $1.key) }.map(\.key))
