@@ -58,6 +58,12 @@ public final class RejectsWriter {
         if buffer.count >= Self.flushSize { try flush() }
     }
 
+    /// Writes the current record of `reader` with its reason: a second pass over the file
+    /// adds the rows of releases skipped for a reason only the database knew.
+    public func write(currentRecordOf reader: CSVReader, reason: String) throws(ImportFailure) {
+        try reader.withRecord { (record) throws(ImportFailure) in try write(record, reason: reason) }
+    }
+
     /// Writes out what is buffered.
     public func flush() throws(ImportFailure) {
         guard !buffer.isEmpty else { return }

@@ -152,6 +152,12 @@ public struct ImportStore {
 
     // MARK: Staging
 
+    /// Gives the session room to keep a large staging table in memory; call before the import's
+    /// transaction (the setting cannot change once the session used a temporary table).
+    public func prepareSession() throws {
+        try db.execute("SET temp_buffers = '256MB'", simple: true)
+    }
+
     /// Creates the staging table; call inside the import's transaction.
     public func createStaging() throws {
         // Sorting and hashing a million rows in memory rather than in temporary files.
@@ -208,8 +214,8 @@ public struct ImportStore {
         DerivedTable(
             create: """
                 CREATE TEMPORARY TABLE import_release ON COMMIT DROP AS
-                SELECT s.grp, s.release, g.id AS group_id, min(s.line) AS first_line, min(s.plan) AS plan,
-                       max(s.release_title) AS title, max(s.window_code) AS window_code,
+                SELECT s.grp, s.release, g.id AS group_id, min(s.line) AS first_line, min(s.plan COLLATE "C") COLLATE "default" AS plan,
+                       max(s.release_title COLLATE "C") COLLATE "default" AS title, max(s.window_code COLLATE "C") COLLATE "default" AS window_code,
                        max(s.deploy_start) AS deploy_start, max(s.deploy_end) AS deploy_end,
                        max(s.priority) AS priority, max(s.deadline) AS deadline
                 FROM import_staging s LEFT JOIN management_group g ON g.code = s.grp
@@ -219,17 +225,24 @@ public struct ImportStore {
                 DELETE FROM import_release t WHERE t.grp = ANY ($3::text[])
                     OR (t.grp, t.release) IN (SELECT * FROM unnest($1::text[], $2::text[]))
                 """),
+        // Units given on one row each (the usual case) are read from the staging table as they
+        // are; only the ones repeated on several rows are summarised, which saves a pass over
+        // every row. `import_unit` is a view over both, one row per unit.
         DerivedTable(
             create: """
-                CREATE TEMPORARY TABLE import_unit ON COMMIT DROP AS
-                SELECT grp, release, package, unit, min(line) AS first_line,
-                       min(unit_kind) AS kind, max(unit_kind) AS kind_max, min(target) AS target, max(target) AS target_max,
-                       min(version) AS version, max(version) AS version_max
-                FROM import_staging WHERE unit IS NOT NULL
-                GROUP BY grp, release, package, unit
+                CREATE TEMPORARY TABLE import_unit_repeated ON COMMIT DROP AS
+                SELECT s.grp, s.release, s.package, s.unit, min(s.line) AS first_line,
+                       min(s.unit_kind COLLATE "C") COLLATE "default" AS kind, max(s.unit_kind COLLATE "C") COLLATE "default" AS kind_max,
+                       min(s.target COLLATE "C") COLLATE "default" AS target, max(s.target COLLATE "C") COLLATE "default" AS target_max,
+                       min(s.version COLLATE "C") COLLATE "default" AS version, max(s.version COLLATE "C") COLLATE "default" AS version_max
+                FROM import_staging s
+                JOIN (SELECT grp, release, package, unit FROM import_staging WHERE unit IS NOT NULL
+                      GROUP BY grp, release, package, unit HAVING count(*) > 1) r
+                  ON r.grp = s.grp AND r.release = s.release AND r.package = s.package AND r.unit = s.unit
+                GROUP BY s.grp, s.release, s.package, s.unit
                 """,
             delete: """
-                DELETE FROM import_unit t WHERE t.grp = ANY ($3::text[])
+                DELETE FROM import_unit_repeated t WHERE t.grp = ANY ($3::text[])
                     OR (t.grp, t.release) IN (SELECT * FROM unnest($1::text[], $2::text[]))
                 """),
         DerivedTable(
@@ -256,8 +269,29 @@ public struct ImportStore {
         for table in Self.derivedTables {
             try db.execute(table.create, simple: true)
         }
-        try db.execute("ANALYZE import_release; ANALYZE import_unit; ANALYZE import_dependency", simple: true)
+        try db.execute("ANALYZE import_release; ANALYZE import_unit_repeated; ANALYZE import_dependency", simple: true)
+        let repeated = try db.query("SELECT EXISTS (SELECT 1 FROM import_unit_repeated)").first?.decode(Bool.self, 0) ?? false
+        // Without repeated units the view is a plain filter, through which the planner sees the
+        // staging table's statistics (a UNION ALL would hide them and invite nested loops).
+        try db.execute(repeated ? Self.unitsView : Self.singleUnitsView, simple: true)
     }
+
+    static let singleUnitsView = """
+        CREATE TEMPORARY VIEW import_unit AS
+        SELECT s.grp, s.release, s.package, s.unit, s.line AS first_line, s.unit_kind AS kind, s.target, s.version
+        FROM import_staging s WHERE s.unit IS NOT NULL
+        """
+
+    static let unitsView = """
+        CREATE TEMPORARY VIEW import_unit AS
+        SELECT s.grp, s.release, s.package, s.unit, s.line AS first_line, s.unit_kind AS kind, s.target, s.version
+        FROM import_staging s
+        WHERE s.unit IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM import_unit_repeated r
+            WHERE r.grp = s.grp AND r.release = s.release AND r.package = s.package AND r.unit = s.unit)
+        UNION ALL
+        SELECT grp, release, package, unit, first_line, kind, target, version FROM import_unit_repeated
+        """
 
     // MARK: Checks
 
@@ -282,7 +316,7 @@ public struct ImportStore {
             SELECT ir.grp, min(ir.first_line), bool_or(ir.group_id IS NULL)
             FROM import_release ir
             WHERE ir.group_id IS NULL
-               OR NOT (ir.group_id = ANY (relplan_groups_with_role(current_user, $1::text[])))
+               OR NOT (ir.group_id = ANY ((SELECT relplan_groups_with_role(current_user, $1::text[]))::integer[]))
             GROUP BY ir.grp ORDER BY 2
             """, [Self.writerRoles]).rows.map { row in
             let group = try row.decode(String.self, 0)
@@ -319,8 +353,8 @@ public struct ImportStore {
     private func inconsistentUnits() throws -> [StagedIssue] {
         var issues: [StagedIssue] = []
         for row in try db.query("""
-            SELECT grp, release, package, unit, first_line, target_max FROM import_unit
-            WHERE length(target_max) > 200 ORDER BY first_line
+            SELECT grp, release, package, unit, first_line, target FROM import_unit
+            WHERE length(target) > 200 ORDER BY first_line
             """).rows {
             let release = StagedRelease(group: try row.decode(String.self, 0), code: try row.decode(String.self, 1))
             issues.append(StagedIssue(
@@ -328,10 +362,14 @@ public struct ImportStore {
                 got: try row.decode(String.self, 5), scope: .release(release)))
         }
         // The rows of units whose values differ, in file order; the first row's values are the reference.
+        let differing = try db.query("""
+            SELECT EXISTS (SELECT 1 FROM import_unit_repeated WHERE kind <> kind_max OR target <> target_max OR version <> version_max)
+            """).first?.decode(Bool.self, 0) ?? false
+        guard differing else { return issues }
         let rows = try db.query("""
             SELECT s.grp, s.release, s.package, s.unit, s.line, s.unit_kind, s.target, s.version
             FROM import_staging s
-            JOIN (SELECT grp, release, package, unit FROM import_unit
+            JOIN (SELECT grp, release, package, unit FROM import_unit_repeated
                   WHERE kind <> kind_max OR target <> target_max OR version <> version_max) u
               ON u.grp = s.grp AND u.release = s.release AND u.package = s.package AND u.unit = s.unit
             ORDER BY s.grp, s.release, s.package, s.unit, s.line
@@ -423,7 +461,7 @@ public struct ImportStore {
     public func prepareMerge() throws -> (plansCreated: Int, plansChanged: Int) {
         let plans = try db.query("""
             WITH staged AS (
-                SELECT ir.group_id, s.plan, max(s.plan_title) AS title, max(s.change_ref) AS change_ref
+                SELECT ir.group_id, s.plan, max(s.plan_title COLLATE "C") COLLATE "default" AS title, max(s.change_ref COLLATE "C") COLLATE "default" AS change_ref
                 FROM import_staging s JOIN import_release ir ON ir.grp = s.grp AND ir.release = s.release
                 GROUP BY ir.group_id, s.plan),
             wanted AS (
@@ -565,6 +603,8 @@ public struct ImportStore {
                 RETURNING release_id)
             INSERT INTO import_touched SELECT DISTINCT release_id FROM merged
             """)
+        // Temporary tables go at commit; the view over them must go first.
+        try db.execute("DROP VIEW import_unit", simple: true)
         guard let row = try db.query("""
             SELECT count(*) FILTER (WHERE NOT d.existed),
                    count(*) FILTER (WHERE d.existed AND (d.changed OR d.release_id IN (SELECT release_id FROM import_touched))),

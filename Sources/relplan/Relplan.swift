@@ -18,7 +18,7 @@ struct Relplan: ParsableCommand {
             DatabaseCommand.self, GroupCommand.self, UserCommand.self, MemberCommand.self,
             EnvironmentCommand.self, WindowCommand.self, FreezeCommand.self, TargetCommand.self,
             ModelCommand.self, PlanCommand.self, ReleaseCommand.self, PackageCommand.self, UnitCommand.self,
-            BookCommand.self, DeviationCommand.self, ConflictsCommand.self, ScheduleCommand.self, ReportCommand.self, AuditCommand.self,
+            BookCommand.self, DeviationCommand.self, ConflictsCommand.self, ScheduleCommand.self, ReportCommand.self, AuditCommand.self, ImportCommand.self,
         ]
     )
 

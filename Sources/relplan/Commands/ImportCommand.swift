@@ -1,0 +1,577 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Importing
+import Postgres
+import ReleaseCore
+import ReleaseStore
+import Reporting
+import Scheduling
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import plans, releases, packages, units and bookings from a CSV export.",
+        discussion: """
+            One row describes a release and optionally one package, one unit and one booking; rows \
+            of the same release add to it. Columns (any order and case, or their Swedish names): \
+            group, plan, plan_title, change_ref, release, release_title, window, deploy_start, \
+            deploy_end, priority, deadline, depends_on (GROUP/CODE|...), package, unit, unit_kind, \
+            target, version, environment, env_start, env_end; group, plan and release are required. \
+            The whole file is checked before anything is written, against the file's rules and \
+            against the database (unknown codes, dependencies that exist nowhere, groups you may not \
+            write, a unit described two ways, a release that lives in another plan); every problem is \
+            listed as FILE:LINE: field: what is wrong, and the exit code is 65.
+
+            The import adds and updates, in one transaction, and never deletes: an empty cell keeps \
+            what the database has. Rows that change nothing are not written, so importing the same \
+            file again changes nothing (and says so). Bookings are made tentative. A release that \
+            exists under another plan is refused, not moved. Each import that changes something is \
+            recorded in import_batch with the file's SHA-256.
+
+            With --on-error skip the good releases are imported; a release with any bad row is \
+            skipped whole, and its rows go to --rejects with a reason column (fix them and import \
+            that file: the reason column is ignored).
+
+            Examples:
+              relplan import web-export.csv --dry-run --tz Europe/Stockholm
+              relplan import crm-export-sv.csv --tz Europe/Stockholm
+              relplan import export.csv --on-error skip --rejects rejected.csv
+              jira-export | relplan import - --mapping jira.yaml --group CRM
+            """)
+
+    enum ErrorMode: String, ExpressibleByArgument, CaseIterable {
+        case abort, skip
+    }
+
+    enum SummaryFormat: String, ExpressibleByArgument, CaseIterable {
+        case table, json
+    }
+
+    @Argument(help: "The CSV file; - reads standard input.") var file: String
+    @Option(help: "Group of rows whose group cell is empty (or that have no group column).") var group: String?
+    @Option(help: ArgumentHelp("Column mapping, formats, delimiter and encoding of a foreign export.", valueName: "file.yaml"))
+    var mapping: String?
+    @Flag(help: "Check and show what the import would change, conflicts included; write nothing.") var dryRun = false
+    @Option(help: "abort: any problem stops the import; skip: import the good releases.") var onError: ErrorMode = .abort
+    @Option(help: ArgumentHelp("With --on-error skip: write the skipped rows here, with a reason column.", valueName: "file"))
+    var rejects: String?
+    @Option(help: "Column delimiter: , or ; (default: detected from the header line).") var delimiter: String?
+    @Option(help: "Character encoding: utf8 (default) or cp1252.") var encoding: String?
+    @OptionGroup var time: ZoneOption
+    @Option(help: "Output format: table or json.") var format: SummaryFormat = .table
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        if rejects != nil && onError != .skip {
+            throw ValidationError("--rejects needs --on-error skip: without it a bad row stops the whole import")
+        }
+    }
+
+    func run() throws {
+        let zone = try time.zone
+        var options = ImportOptions(defaultGroup: group, timeZone: zone, progressInterval: 25_000)
+        options.delimiter = try parsedDelimiter()
+        options.encoding = try parsedEncoding()
+
+        try connection.runAsPerson { db, me in
+            let input = try ImportInput(file)
+            defer { input.cleanUp() }
+            do {
+                if let mapping { options.mapping = try ImportMapping.load(path: mapping) }
+                let importer = Importer(
+                    db: db, identity: me, input: input, options: options, mode: onError, dryRun: dryRun,
+                    rejectsPath: rejects, zone: zone)
+                let outcome = try importer.run()
+                ImportOutput(outcome: outcome, zone: zone).print(format)
+            } catch let failure as ImportFailure {
+                throw ImportOutput.refuse(failure.issues, omitted: 0, file: input.displayName, rename: input.rename)
+            } catch let rejection as ImportRejection {
+                throw ImportOutput.refuse(rejection.issues, omitted: rejection.omitted, file: input.displayName, rename: input.rename)
+            }
+        }
+    }
+
+    private func parsedDelimiter() throws -> UInt8? {
+        guard let delimiter else { return nil }
+        switch delimiter {
+        case ",": return UInt8(ascii: ",")
+        case ";": return UInt8(ascii: ";")
+        case "tab", "\\t", "\t": return 0x09
+        default: throw CLIError(.usage, "--delimiter: expected , or ; (or tab), got \"\(delimiter)\"")
+        }
+    }
+
+    private func parsedEncoding() throws -> ImportEncoding? {
+        guard let encoding else { return nil }
+        guard let parsed = ImportEncoding(name: encoding) else {
+            throw CLIError(.usage, "--encoding: expected utf8 or cp1252, got \"\(encoding)\"")
+        }
+        return parsed
+    }
+}
+
+// MARK: - The file
+
+/// The file to import, with its SHA-256. Standard input is spooled to a temporary file while it
+/// is hashed, so it can be read twice (a second pass writes rejected rows) like any file.
+struct ImportInput {
+    /// The file as messages and the batch name it (`<stdin>` for standard input).
+    let displayName: String
+    /// What is read.
+    let path: String
+    let isSpooled: Bool
+
+    init(_ argument: String) throws {
+        guard argument == "-" else {
+            displayName = argument
+            path = argument
+            isSpooled = false
+            return
+        }
+        displayName = "<stdin>"
+        path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("relplan-import-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).csv").path
+        isSpooled = true
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let output = FileHandle(forWritingAtPath: path) else {
+            throw CLIError(.dataError, "cannot spool standard input to \(path)")
+        }
+        defer { try? output.close() }
+        try Self.forEachChunk(descriptor: STDIN_FILENO, name: displayName) { try output.write(contentsOf: Data($0)) }
+    }
+
+    /// Messages from the reader name the spooled file; people typed `-`.
+    func rename(_ issue: ImportIssue) -> ImportIssue {
+        var renamed = issue
+        if issue.file == path { renamed.file = displayName }
+        return renamed
+    }
+
+    func cleanUp() {
+        if isSpooled { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// SHA-256 of the bytes, hex, in one streaming pass.
+    func sha256() throws -> String {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw CLIError(.dataError, "\(displayName): cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        try Self.forEachChunk(descriptor: descriptor, name: displayName) { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func forEachChunk(descriptor: Int32, name: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        let size = 1 << 20
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(descriptor, buffer, size)
+            if count == 0 { return }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw CLIError(.dataError, "\(name): read failed: \(String(cString: strerror(errno)))")
+            }
+            try body(UnsafeBufferPointer(start: buffer, count: count))
+        }
+    }
+}
+
+// MARK: - The run
+
+/// Problems found before anything was written: the import stops (exit 65).
+struct ImportRejection: Error {
+    var issues: [ImportIssue]
+    var omitted: Int
+}
+
+/// Rolls the dry run's transaction back, carrying what it found.
+private struct DryRunFinished: Error {
+    var outcome: ImportOutcome
+}
+
+/// What an import did, or a dry run would do.
+struct ImportOutcome {
+    var file: String
+    var sha256: String
+    var dryRun: Bool
+    var rows: Int
+    var counts: ImportCounts
+    /// Releases left out by `--on-error skip`, and their rows.
+    var rejectedReleases: Int
+    var rejectedRows: Int
+    var rejectsPath: String?
+    var batch: Int64?
+    /// Problems that made releases skip (with `--on-error skip`).
+    var warnings: [ImportIssue]
+    /// A batch with the same bytes, when this run changed nothing.
+    var earlierBatch: (id: Int64, importedAt: Date, importedBy: String)?
+    var previews: [ReleasePreview] = []
+    var conflictsAdded: [Conflict] = []
+    var conflictsRemoved: [Conflict] = []
+}
+
+/// Reads the file into the staging table, checks it, and merges it, in one transaction.
+struct Importer {
+    let db: Connection
+    let identity: Identity
+    let input: ImportInput
+    let options: ImportOptions
+    let mode: ImportCommand.ErrorMode
+    let dryRun: Bool
+    let rejectsPath: String?
+    let zone: TimeZone
+
+    func run() throws -> ImportOutcome {
+        guard ImportStore.stagingColumns == CopyTextEncoder.columns else {
+            throw StoreError.internalInconsistency("the staging table and the COPY encoder disagree on the columns")
+        }
+        let store = ImportStore(db)
+        let codes = try store.knownCodes()
+        var options = self.options
+        options.knownCodes = KnownCodes(
+            groups: codes.groups, windows: codes.windows, environments: codes.environments,
+            unitKinds: Set(UnitKind.allCases.map(\.rawValue)))
+        let reader = try ImportReader(source: .file(input.path), options: options)
+        var rejects: RejectsWriter?
+        if let rejectsPath { rejects = try RejectsWriter(path: rejectsPath) }
+        reader.rejects = rejects
+        let progress = ProgressLine(name: input.displayName)
+        reader.onProgress = { progress.update($0) }
+        let sha256 = try input.sha256()
+
+        var skippedRows: [Int: String] = [:]
+        try store.prepareSession()
+        let outcome: ImportOutcome
+        do {
+            outcome = try db.transaction { db in
+                try merge(store: store, reader: reader, progress: progress, sha256: sha256, skippedRows: &skippedRows)
+            }
+        } catch let finished as DryRunFinished {
+            outcome = finished.outcome
+        } catch {
+            progress.finish()
+            throw error
+        }
+        progress.finish()
+        if let rejects {
+            try writeSkippedRows(skippedRows, to: rejects, delimiter: reader.delimiter, encoding: reader.encoding)
+            try rejects.close()
+        }
+        return outcome
+    }
+
+    private func merge(
+        store: ImportStore, reader: ImportReader, progress: ProgressLine, sha256: String, skippedRows: inout [Int: String]
+    ) throws -> ImportOutcome {
+        try store.createStaging()
+        try store.stage { writer in
+            while let chunk = try reader.nextChunk() { try writer.write(chunk.bytes) }
+        }
+        let report = reader.report
+        progress.note("checking", rows: report.rowsRead)
+        var skipped = Set<StagedRelease>()
+        var warnings = report.issues.map(input.rename)
+        if mode == .skip, !report.invalidReleases.isEmpty {
+            let releases = report.invalidReleases.map { StagedRelease(group: $0.group, code: $0.release) }
+            skipped.formUnion(releases)
+            for removed in try store.remove(releases: releases) {
+                skippedRows[removed.line] = "release \(removed.release) is skipped: another of its rows has a problem"
+            }
+        }
+        try store.summarise()
+        var problems = try store.check(login: identity.login, skipped: skipped)
+        if mode == .abort {
+            let all = merged(reader: warnings, database: problems.map { issue($0, reader) })
+            if !all.isEmpty || report.hasErrors {
+                throw ImportRejection(issues: all, omitted: report.omittedIssueCount)
+            }
+        }
+        // --on-error skip: leave out what failed, then whatever depended on it, until nothing fails.
+        while !problems.isEmpty {
+            warnings = merged(reader: warnings, database: problems.map { issue($0, reader) })
+            var releases: [StagedRelease] = []
+            var groups: [String] = []
+            var reasons: [StagedRelease: String] = [:]
+            var groupReasons: [String: String] = [:]
+            for problem in problems {
+                let reason = "line \(problem.line): \(problem.field): \(problem.message)"
+                switch problem.scope {
+                case .release(let release):
+                    releases.append(release)
+                    reasons[release] = reasons[release] ?? reason
+                case .group(let group):
+                    groups.append(group)
+                    groupReasons[group] = groupReasons[group] ?? reason
+                }
+            }
+            for removed in try store.remove(releases: releases, groups: groups) {
+                skipped.insert(removed.release)
+                skippedRows[removed.line] = reasons[removed.release] ?? groupReasons[removed.release.group]
+                    ?? "release \(removed.release) is skipped"
+            }
+            skipped.formUnion(releases)
+            problems = try store.checkDependencies(skipped: skipped)
+        }
+
+        progress.note("merging", rows: report.rowsRead)
+        let loader = SnapshotLoader(db, deadlineZone: zone)
+        let before = dryRun ? try loader.read(db) : nil
+        let plans = try store.prepareMerge()
+        let previews = dryRun ? try store.preview() : []
+        var counts = try store.merge()
+        counts.plansCreated = plans.plansCreated
+        counts.plansChanged = plans.plansChanged
+        var outcome = ImportOutcome(
+            file: input.displayName, sha256: sha256, dryRun: dryRun, rows: report.rowsRead, counts: counts,
+            rejectedReleases: skipped.count, rejectedRows: report.invalidRows + skippedRows.count, rejectsPath: rejectsPath,
+            batch: nil, warnings: warnings, earlierBatch: nil, previews: previews)
+        if let before {
+            let after = try loader.read(db)
+            let old = ConflictDetector.detect(in: before)
+            let new = ConflictDetector.detect(in: after)
+            let oldIDs = Set(old.map(\.identity))
+            let newIDs = Set(new.map(\.identity))
+            outcome.conflictsAdded = new.filter { !oldIDs.contains($0.identity) }
+            outcome.conflictsRemoved = old.filter { !newIDs.contains($0.identity) }
+            throw DryRunFinished(outcome: outcome)
+        }
+        if counts.changedAnything {
+            outcome.batch = try store.recordBatch(
+                fileName: input.displayName, sha256: sha256, rows: report.rowsRead, counts: counts,
+                rejected: skipped.count)
+        } else {
+            outcome.earlierBatch = try store.previousBatch(sha256: sha256)
+        }
+        return outcome
+    }
+
+    /// A database problem as the file's own problems read, with the file's column names.
+    private func issue(_ problem: StagedIssue, _ reader: ImportReader) -> ImportIssue {
+        let field = ImportField(rawValue: problem.field).map { reader.layout.displayName(of: $0) } ?? problem.field
+        return ImportIssue(file: input.displayName, line: problem.line, field: field, message: problem.message, got: problem.got)
+    }
+
+    /// Both lists in line order (each is in line order already).
+    private func merged(reader: [ImportIssue], database: [ImportIssue]) -> [ImportIssue] {
+        (reader + database).enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element)
+    }
+
+    /// The second pass: rows of releases skipped for a reason found after reading.
+    private func writeSkippedRows(_ rows: [Int: String], to rejects: RejectsWriter, delimiter: UInt8, encoding: ImportEncoding) throws {
+        guard !rows.isEmpty else { return }
+        let reader = try CSVReader(source: .file(input.path), delimiter: delimiter, encoding: encoding)
+        guard try reader.next() else { return }  // the header
+        var left = rows.count
+        while left > 0, try reader.next() {
+            guard let reason = rows[reader.line] else { continue }
+            try rejects.write(currentRecordOf: reader, reason: reason)
+            left -= 1
+        }
+    }
+}
+
+// MARK: - Progress
+
+/// `read 300,000 rows (150,000 rows/s, 40%, about 5 s left)` on stderr, rewritten in place, when
+/// stderr is a terminal and the import takes more than a couple of seconds; nothing otherwise.
+final class ProgressLine {
+    private let name: String
+    private let start = Date()
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private var shown = false
+
+    init(name: String) {
+        self.name = name
+    }
+
+    func update(_ progress: ImportProgress) {
+        let elapsed = Date().timeIntervalSince(start)
+        guard isTerminal, elapsed >= 2, progress.rowsRead > 0 else { return }
+        let rate = Double(progress.rowsRead) / elapsed
+        var text = "\(name): read \(Self.grouped(progress.rowsRead)) rows (\(Self.grouped(Int(rate))) rows/s"
+        if let fraction = progress.fraction, fraction > 0 {
+            text += ", \(Int(fraction * 100))%"
+            if fraction < 1 { text += ", about \(Int((elapsed * (1 - fraction) / fraction).rounded(.up))) s left" }
+        }
+        write(text + ")")
+    }
+
+    /// A step after reading (checking, merging), shown once the line is up, or for a file large
+    /// enough that the step will take seconds (the database's work cannot report progress).
+    func note(_ step: String, rows: Int) {
+        guard isTerminal, shown || rows >= 100_000 else { return }
+        write("\(name): \(step) \(Self.grouped(rows)) rows…")
+    }
+
+    func finish() {
+        guard shown else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        shown = false
+    }
+
+    private func write(_ text: String) {
+        shown = true
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value)
+        var out = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out += "," }
+            out.append(character)
+        }
+        return out
+    }
+}
+
+// MARK: - Output
+
+struct ImportOutput {
+    let outcome: ImportOutcome
+    let zone: TimeZone
+
+    /// Lists every problem on stderr and returns the error that exits 65.
+    static func refuse(_ issues: [ImportIssue], omitted: Int, file: String, rename: (ImportIssue) -> ImportIssue) -> CLIError {
+        var lines = issues.map { rename($0).description }
+        if omitted > 0 { lines.append("... and \(omitted) more \(omitted == 1 ? "problem" : "problems") not shown") }
+        FileHandle.standardError.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+        let count = issues.count + omitted
+        return CLIError(.dataError, "\(file): \(count) \(count == 1 ? "problem" : "problems"); nothing was imported")
+    }
+
+    func print(_ format: ImportCommand.SummaryFormat) {
+        for warning in outcome.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        switch format {
+        case .json: Swift.print(json().serialized(pretty: true))
+        case .table: Swift.print(text(), terminator: "")
+        }
+    }
+
+    private var counts: ImportCounts { outcome.counts }
+
+    /// `12 rows, 3 releases created, 1 changed, 0 unchanged, 0 rejected`
+    private var countsText: String {
+        var text = "\(outcome.rows) \(outcome.rows == 1 ? "row" : "rows"), "
+            + "\(counts.releasesCreated) \(counts.releasesCreated == 1 ? "release" : "releases") created, "
+            + "\(counts.releasesChanged) changed, \(counts.releasesUnchanged) unchanged, \(outcome.rejectedReleases) rejected"
+        var plans: [String] = []
+        if counts.plansCreated > 0 { plans.append("\(counts.plansCreated) created") }
+        if counts.plansChanged > 0 { plans.append("\(counts.plansChanged) changed") }
+        if !plans.isEmpty { text += "; plans: " + plans.joined(separator: ", ") }
+        return text
+    }
+
+    func text() -> String {
+        var out = ""
+        if outcome.dryRun {
+            out += "dry run of \(outcome.file): \(countsText); nothing was written\n"
+            let created = outcome.previews.filter { $0.state == .created }
+            let changed = outcome.previews.filter { $0.state == .changed }
+            if !created.isEmpty {
+                out += "would create:\n"
+                for preview in created { out += "  + \(createdLine(preview))\n" }
+            }
+            if !changed.isEmpty {
+                out += "would change:\n"
+                for preview in changed {
+                    for change in preview.changes {
+                        let from = change.from.map { value($0) + " → " } ?? "+ "
+                        out += "  ~ \(preview.release): \(change.field) \(from)\(value(change.to))\n"
+                    }
+                }
+            }
+            out += conflictLines("conflicts it would add", "+", outcome.conflictsAdded)
+            out += conflictLines("conflicts it would remove", "-", outcome.conflictsRemoved)
+            if outcome.conflictsAdded.isEmpty && outcome.conflictsRemoved.isEmpty { out += "conflicts: no change\n" }
+        } else if let batch = outcome.batch {
+            out += "imported \(outcome.file): \(countsText) (batch \(batch))\n"
+        } else {
+            out += "nothing changed: \(outcome.file): \(countsText)"
+            if let earlier = outcome.earlierBatch {
+                out += " (the same file was imported as batch \(earlier.id) on \(Timestamps.local(earlier.importedAt, in: zone)) by \(earlier.importedBy))"
+            }
+            out += "\n"
+        }
+        if outcome.rejectedRows > 0, let path = outcome.rejectsPath {
+            out += "wrote \(outcome.rejectedRows) rejected \(outcome.rejectedRows == 1 ? "row" : "rows") to \(path)\n"
+        }
+        return out
+    }
+
+    /// `CRM/R-3 "Title": plan CRM-INT, window SW-2027-05-01, ..., 3 units, 2 bookings`
+    private func createdLine(_ preview: ReleasePreview) -> String {
+        var head = preview.release.description
+        var parts: [String] = []
+        for change in preview.changes {
+            switch change.field {
+            case "title":
+                let title = value(change.to).replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
+                head += " \"\(title)\""
+            case "units", "bookings":
+                let count = value(change.to)
+                parts.append("\(count) \(count == "1" ? String(change.field.dropLast()) : change.field)")
+            default:
+                parts.append("\(change.field) \(value(change.to))")
+            }
+        }
+        return head + ": " + parts.joined(separator: ", ")
+    }
+
+    private func conflictLines(_ title: String, _ sign: String, _ conflicts: [Conflict]) -> String {
+        guard !conflicts.isEmpty else { return "" }
+        return "\(title):\n" + conflicts.map { "  \(sign) \($0.type.rawValue): \($0.message)\n" }.joined()
+    }
+
+    private func value(_ value: PreviewValue?) -> String {
+        switch value {
+        case nil: return "(none)"
+        case .text(let text): return text
+        case .instant(let date): return Timestamps.local(date, in: zone)
+        case .range(let start, let end): return "\(Timestamps.local(start, in: zone)) – \(Timestamps.local(end, in: zone))"
+        }
+    }
+
+    private func jsonValue(_ value: PreviewValue?) -> JSONValue {
+        switch value {
+        case nil: return .null
+        case .text(let text): return .string(text)
+        case .instant(let date): return .timestamp(date)
+        case .range(let start, let end): return .object([("start", .timestamp(start)), ("end", .timestamp(end))])
+        }
+    }
+
+    func json() -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("file", .string(outcome.file)), ("sha256", .string(outcome.sha256)), ("dry_run", .bool(outcome.dryRun)),
+            ("batch", outcome.batch.map { .int(Int($0)) } ?? .null),
+            ("changed_anything", .bool(counts.changedAnything)),
+            ("rows", .int(outcome.rows)), ("created", .int(counts.releasesCreated)), ("changed", .int(counts.releasesChanged)),
+            ("unchanged", .int(counts.releasesUnchanged)), ("rejected", .int(outcome.rejectedReleases)),
+            ("rejected_rows", .int(outcome.rejectedRows)),
+            ("plans_created", .int(counts.plansCreated)), ("plans_changed", .int(counts.plansChanged)),
+        ]
+        if outcome.dryRun {
+            fields.append(("releases", .array(outcome.previews.map { preview in
+                .object([
+                    ("release", .string(preview.release.description)), ("state", .string(preview.state.rawValue)),
+                    ("changes", .array(preview.changes.map { change in
+                        .object([("field", .string(change.field)), ("from", jsonValue(change.from)), ("to", jsonValue(change.to))])
+                    })),
+                ])
+            })))
+            fields.append(("conflicts_added", .array(outcome.conflictsAdded.map { .object(ConflictFormats.fields($0)) })))
+            fields.append(("conflicts_removed", .array(outcome.conflictsRemoved.map { .object(ConflictFormats.fields($0)) })))
+        }
+        fields.append(("problems", .strings(outcome.warnings.map(\.description))))
+        return .object(fields)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Postgres
+import ReleaseStore
+import Testing
+import TestSupport
+@testable import Importing
+
+/// `ImportStore` against a real PostgreSQL, connected as the people themselves, so the
+/// row-level security policies and the audit triggers take part as they do for the CLI.
+@Suite("Import staging and merge in the database")
+struct ImportDatabaseTests {
+    static let header = "group,plan,release,release_title,window,priority,package,unit,unit_kind,target,version,environment,env_start,env_end\n"
+
+    @Test("the staging table's columns are the COPY encoder's, in order")
+    func stagingColumnsMatchEncoder() {
+        #expect(ImportStore.stagingColumns == CopyTextEncoder.columns)
+    }
+
+    /// Reads `text`, stages it and merges it in one transaction, as `login`.
+    private func importText(_ text: String, as db: Connection, skipChecks: Bool = false) throws -> (ImportCounts, [StagedIssue]) {
+        let reader = try ImportReader(source: .bytes(Array(text.utf8), name: "t.csv"), options: ImportOptions())
+        let login = try db.query("SELECT current_user::text").first?.decode(String.self, 0) ?? ""
+        return try db.transaction { db in
+            let store = ImportStore(db)
+            try store.createStaging()
+            try store.stage { writer in
+                while let chunk = try reader.nextChunk() { try writer.write(chunk.bytes) }
+            }
+            #expect(!reader.report.hasErrors, "\(reader.report.messages)")
+            try store.summarise()
+            let issues = try store.check(login: login)
+            if !issues.isEmpty && !skipChecks { return (ImportCounts(), issues) }
+            _ = try store.prepareMerge()
+            return (try store.merge(), issues)
+        }
+    }
+
+    private func count(_ sql: String, _ db: Connection) throws -> Int {
+        try db.query(sql).first?.decode(Int.self, 0) ?? -1
+    }
+
+    @Test("an unchanged row is not rewritten: no audit rows, no version bump; a changed one is, once")
+    func unchangedRowsAreNotRewritten() throws {
+        let f = try ImportCLIFixture.make()
+        defer { f.drop() }
+        let alice = try f.planning.database.connect(user: f.planning.login("alice"))
+        let file = Self.header
+            + "CRM,CRM-Q,R-1,Customer merge,SW-2027-05-01,2,core,crm-api,application,crm-api,4.2.0,TEST-INT,2027-04-26T08:00Z,2027-04-27T15:00Z\n"
+            + "CRM,CRM-Q,R-1,Customer merge,SW-2027-05-01,2,core,crm-db,database,crm-db,1.0,,,\n"
+        let (first, _) = try importText(file, as: alice)
+        #expect(first.releasesCreated == 1 && first.plansCreated == 0)
+        let audit = try count("SELECT count(*) FROM audit_log", f.admin)
+        let (second, _) = try importText(file, as: alice)
+        #expect(second.releasesUnchanged == 1 && !second.changedAnything)
+        #expect(try count("SELECT count(*) FROM audit_log", f.admin) == audit)
+        #expect(try count("SELECT row_version FROM release WHERE code = 'R-1'", f.admin) == 1)
+
+        // A new unit version changes the unit, not the release row.
+        let (unit, _) = try importText(file.replacingOccurrences(of: "4.2.0", with: "4.2.1"), as: alice)
+        #expect(unit.releasesChanged == 1)
+        #expect(try count("SELECT row_version FROM release WHERE code = 'R-1'", f.admin) == 1)
+        #expect(try count("SELECT count(*) FROM audit_log WHERE table_name = 'release_unit' AND operation = 'UPDATE'", f.admin) == 1)
+        // A new window moves the deployment with it and bumps the version once.
+        let (moved, _) = try importText(file.replacingOccurrences(of: "SW-2027-05-01", with: "SW-2027-05-08"), as: alice)
+        #expect(moved.releasesChanged == 1)
+        #expect(try count("SELECT row_version FROM release WHERE code = 'R-1'", f.admin) == 2)
+        #expect(try f.admin.query("SELECT deploy_start FROM release WHERE code = 'R-1'").first?.decode(Date.self, 0)
+                == Date(timeIntervalSince1970: 1_809_806_400))  // 2027-05-08T20:00:00Z, 22:00 in Stockholm
+    }
+
+    @Test("the database refuses what the checks would have refused: a member cannot merge releases")
+    func policiesGuardTheMerge() throws {
+        let f = try ImportCLIFixture.make()
+        defer { f.drop() }
+        let carol = try f.planning.database.connect(user: f.planning.login("carol"))
+        let file = Self.header + "CRM,CRM-Q,R-1,Customer merge,SW-2027-05-01,2,,,,,,,,\n"
+        let (_, issues) = try importText(file, as: carol)
+        #expect(issues.map(\.field) == ["group"])
+        #expect(issues.first?.scope == .group("CRM"))
+        #expect(throws: PostgresError.self) { try importText(file, as: carol, skipChecks: true) }
+        #expect(try count("SELECT count(*) FROM release", f.admin) == 1)  // WEB/SHOP-12 only
+    }
+
+    @Test("left-out releases leave the staging table and its summaries, with their lines")
+    func removingReleases() throws {
+        let f = try ImportCLIFixture.make()
+        defer { f.drop() }
+        let alice = try f.planning.database.connect(user: f.planning.login("alice"))
+        let text = Self.header
+            + "CRM,CRM-Q,R-1,,SW-2027-05-01,,core,a,application,a,1,,,\n"
+            + "CRM,CRM-Q,R-2,,SW-2027-05-01,,core,b,application,b,1,,,\n"
+            + "CRM,CRM-Q,R-1,,SW-2027-05-01,,core,c,application,c,1,,,\n"
+        let reader = try ImportReader(source: .bytes(Array(text.utf8), name: "t.csv"))
+        try alice.transaction { db in
+            let store = ImportStore(db)
+            try store.createStaging()
+            try store.stage { writer in
+                while let chunk = try reader.nextChunk() { try writer.write(chunk.bytes) }
+            }
+            try store.summarise()
+            let removed = try store.remove(releases: [StagedRelease(group: "CRM", code: "R-1")])
+            #expect(removed.map(\.line) == [2, 4])
+            #expect(try count("SELECT count(*) FROM import_unit", db) == 1)
+            #expect(try count("SELECT count(*) FROM import_release", db) == 1)
+            let gone = try store.remove(releases: [], groups: ["CRM"])
+            #expect(gone.map(\.line) == [3])
+        }
+    }
+}
