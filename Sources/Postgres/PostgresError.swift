@@ -80,7 +80,9 @@ extension PostgresError {
         let primary = field(CLIBPQ_DIAG_MESSAGE_PRIMARY)
             ?? String(cString: PQresultErrorMessage(result)).trimmingTrailingWhitespace()
         self.init(
-            kind: lost ? .connectionLost : (field(CLIBPQ_DIAG_SQLSTATE) == nil ? .client : .server),
+            // An error libpq made itself (no SQLSTATE) means the server went away mid-statement:
+            // "server closed the connection unexpectedly", even before PQstatus says so.
+            kind: lost || field(CLIBPQ_DIAG_SQLSTATE) == nil ? .connectionLost : .server,
             message: primary.isEmpty ? Self.connectionMessage(connection) : primary,
             sqlState: field(CLIBPQ_DIAG_SQLSTATE),
             detail: field(CLIBPQ_DIAG_MESSAGE_DETAIL),
