@@ -156,6 +156,9 @@ public struct ImportStore {
     /// transaction (the setting cannot change once the session used a temporary table).
     public func prepareSession() throws {
         try db.execute("SET temp_buffers = '256MB'", simple: true)
+        // A killed importer's long merge stops within a second instead of running on unseen,
+        // holding locks the next import would wait for.
+        try db.execute("SET client_connection_check_interval = '1s'", simple: true)
     }
 
     /// Creates the staging table; call inside the import's transaction.

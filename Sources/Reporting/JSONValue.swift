@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// A JSON document with object keys kept in the order they were given.
 ///
@@ -103,37 +104,13 @@ public indirect enum JSONValue: Sendable, Equatable {
 public enum Timestamps {
     /// `2027-03-14T17:00:00Z`; fractions of a second are dropped (plans work in minutes).
     public static func rfc3339(_ date: Date) -> String {
-        var seconds = Int64((date.timeIntervalSince1970).rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        seconds -= days * 86_400
-        let (year, month, day) = civil(days)
-        var text = ""
-        text.reserveCapacity(20)
-        func append(_ value: Int64, _ width: Int) {
-            let digits = String(value)
-            if digits.count < width { text += String(repeating: "0", count: width - digits.count) }
-            text += digits
-        }
-        append(year, 4); text += "-"; append(month, 2); text += "-"; append(day, 2); text += "T"
-        append(seconds / 3600, 2); text += ":"; append(seconds / 60 % 60, 2); text += ":"; append(seconds % 60, 2); text += "Z"
-        return text
+        let seconds = Int64((date.timeIntervalSince1970).rounded(.down))
+        return CivilCalendar.rfc3339(unixMicroseconds: seconds * 1_000_000)
     }
 
     /// `2027-03-14 18:00` in the given zone, for tables people read.
     public static func local(_ date: Date, in zone: TimeZone) -> String {
         let shifted = date.addingTimeInterval(TimeInterval(zone.secondsFromGMT(for: date)))
         return String(rfc3339(shifted).prefix(16)).replacingOccurrences(of: "T", with: " ")
-    }
-
-    static func civil(_ days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 import Scheduling
 
 /// Wall-clock text in the report's zone, without `DateFormatter`: locale-independent, thread-safe
@@ -27,7 +28,7 @@ struct ReportClock: Sendable {
         let local = Int64(date.timeIntervalSince1970.rounded(.down)) + Int64(zone.secondsFromGMT(for: date))
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         let secondOfDay = Int(local - days * 86_400)
-        let (year, month, day) = Timestamps.civil(days)
+        let (year, month, day) = CivilCalendar.date(fromDays: Int(days))
         let weekday = Int(((days + 3) % 7 + 7) % 7)
         return Reading(year: Int(year), month: Int(month), day: Int(day), hour: secondOfDay / 3600,
                        minute: secondOfDay / 60 % 60, second: secondOfDay % 60, weekday: weekday, dayNumber: Int(days))
