@@ -85,6 +85,7 @@ public struct Directory {
 }
 
 /// Runs `body`, turning a unique violation into a message a person understands.
+@discardableResult
 func translatingUniqueViolation<T>(_ message: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
     do {
         return try body()
