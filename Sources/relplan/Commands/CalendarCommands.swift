@@ -180,7 +180,7 @@ struct WindowCommand: ParsableCommand {
         func run() throws {
             let zone = try time.zone
             try connection.run { db in
-                let night = try WindowPlan.load(code, db)
+                let night = try Releases(db).windowNight(code)
                 switch output.format {
                 case .json: print(night.json.serialized(pretty: true))
                 case .csv: print(night.releaseListing.render(.csv, zone: zone), terminator: "")

@@ -1,5 +1,4 @@
 import Foundation
-import Postgres
 import ReleaseCore
 import ReleaseStore
 import Reporting
@@ -144,13 +143,5 @@ extension WindowNight {
             if e.openHighDeviations > 0 { lines.append("   ! \(e.openHighDeviations) open high deviation(s)") }
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-}
-
-typealias WindowPlan = WindowNight
-
-extension WindowNight {
-    static func load(_ code: String, _ db: Postgres.Connection) throws -> WindowNight {
-        try Releases(db).windowNight(code)
     }
 }
