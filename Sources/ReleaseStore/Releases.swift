@@ -321,7 +321,7 @@ public struct Releases {
         return try db.retryingTransaction { db in
             let current = ReleaseStatus(rawValue: key.status) ?? .planned
             let (model, facts) = try lifecycleFacts(key, db)
-            let next = try ReleaseLifecycle.advance(from: current, requested.map { .to($0) } ?? .next, model: model, facts: facts)
+            let next = try ReleaseLifecycle.advance(from: current, requested.map { .to($0) } ?? .next, model: model?.model, facts: facts)
             try updateRelease(key, expectedVersion: expectedVersion, db: db, identity: identity, action: "advance \(ref)",
                               "UPDATE release SET status = $3 WHERE id = $1 AND row_version = $2", [next.rawValue])
             return (current, next)
@@ -377,7 +377,7 @@ public struct Releases {
         return try Plans.model(row)
     }
 
-    func lifecycleFacts(_ key: ReleaseKey, _ db: Connection) throws -> (ReleaseModel?, ReleaseFacts) {
+    func lifecycleFacts(_ key: ReleaseKey, _ db: Connection) throws -> (ModelRecord?, ReleaseFacts) {
         let model = try model(for: key, db)
         guard let row = try db.query("""
             SELECT (SELECT count(*) FROM deviation d WHERE d.release_id = r.id AND d.resolution IS NULL),
@@ -408,14 +408,13 @@ public struct Releases {
                 unitsWithoutValidVersion: invalidVersions)
             satisfied = model.model.satisfiedCriteria(ticked: ticked, automatic: facts)
         }
-        return (model?.model, ReleaseFacts(satisfiedCriteria: satisfied, openDeviations: openDeviations,
+        return (model, ReleaseFacts(satisfiedCriteria: satisfied, openDeviations: openDeviations,
                                             hasEvaluation: try row.decode(Bool.self, 2)))
     }
 
     func criteriaStates(_ key: ReleaseKey, _ db: Connection) throws -> (String?, [CriterionState]) {
-        let (model, facts) = try lifecycleFacts(key, db)
-        guard let model else { return (nil, []) }
-        let record = try self.model(for: key, db)
+        let (record, facts) = try lifecycleFacts(key, db)
+        guard let model = record?.model else { return (nil, []) }
         var states: [CriterionState] = []
         for activity in ReleaseActivity.allCases {
             for boundary in ReleaseModel.PhaseBoundary.allCases {

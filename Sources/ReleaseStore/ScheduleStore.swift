@@ -89,24 +89,23 @@ public struct ScheduleStore {
     /// Applies the moves of `resolution` that the caller may make and stores the others as proposals,
     /// all in one transaction. `snapshot` is the one the resolution was computed from.
     public func apply(_ resolution: Resolution, computedFrom portfolio: Portfolio, by identity: Identity) throws -> ApplyOutcome {
-        let versions = try releaseVersions(resolution.proposals.map(\.release))
-        return try db.retryingTransaction { db in
+        try db.retryingTransaction { db in
             try db.execute("SELECT pg_advisory_xact_lock($1)", [Self.applyLock])
-            // Nothing the proposals rest on may have changed since they were computed.
-            for proposal in resolution.proposals {
-                let current = try currentVersion(proposal.release, db)
-                if current != portfolio.versions[proposal.release] {
+            // Each release is looked up once, under the lock: nothing the proposals rest on may have
+            // changed since they were computed.
+            var keys: [String: ReleaseKey] = [:]
+            for proposal in resolution.proposals where keys[proposal.release] == nil {
+                let key = try Lookup.release(try ReleaseRef(parsing: proposal.release), db)
+                guard key.version == portfolio.versions[proposal.release] else {
                     throw StoreError.changedSinceComputed(
                         "\(proposal.release) changed since the proposals were computed; run schedule resolve again")
                 }
+                keys[proposal.release] = key
             }
             var applied: [String] = []
             var proposed: [(String, Int64)] = []
             for proposal in resolution.proposals {
-                guard var key = versions[proposal.release] else { continue }
-                // Proposals record the version the move was computed against.
-                key = ReleaseKey(ref: key.ref, id: key.id, groupID: key.groupID,
-                                 version: portfolio.versions[proposal.release] ?? key.version, status: key.status)
+                guard let key = keys[proposal.release] else { continue }
                 if identity.isPlanner(of: key.ref.group) {
                     try move(key, proposal, db)
                     applied.append(proposal.release)
@@ -188,10 +187,6 @@ public struct ScheduleStore {
             keys[text] = try Lookup.release(try ReleaseRef(parsing: text), db)
         }
         return keys
-    }
-
-    private func currentVersion(_ ref: String, _ db: Connection) throws -> Int? {
-        try Lookup.release(try ReleaseRef(parsing: ref), db).version
     }
 
     /// Moves one release and its bookings as the proposal says; older proposals for it lapse.
