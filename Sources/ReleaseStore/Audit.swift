@@ -28,8 +28,8 @@ public struct AuditTrail {
         return try db.query("""
             SELECT a.id, a.at, a.login, a.acting_role, a.table_name, a.operation, a.row_key, g.code,
                    (SELECT rg.code || '/' || r.code FROM release r JOIN management_group rg ON rg.id = r.group_id WHERE r.id = a.release_id),
-                   CASE a.operation
-                     WHEN 'UPDATE' THEN (SELECT string_agg(n.key || ': ' || coalesce(a.old_row ->> n.key, '∅') || ' → ' || coalesce(n.value #>> '{}', '∅'), ', ' ORDER BY n.key)
+                   CASE WHEN a.row_count > 1 THEN a.row_count || ' rows'
+                     WHEN a.operation = 'UPDATE' THEN (SELECT string_agg(n.key || ': ' || coalesce(a.old_row ->> n.key, '∅') || ' → ' || coalesce(n.value #>> '{}', '∅'), ', ' ORDER BY n.key)
                                          FROM jsonb_each(a.new_row) n
                                          WHERE n.key NOT IN ('row_version', 'updated_at', 'updated_by')
                                            AND a.old_row -> n.key IS DISTINCT FROM n.value)
