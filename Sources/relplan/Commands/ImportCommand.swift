@@ -272,8 +272,11 @@ struct Importer {
         store: ImportStore, reader: ImportReader, progress: ProgressLine, sha256: String, skippedRows: inout [Int: String]
     ) throws -> ImportOutcome {
         try store.createStaging()
+        // The file is parsed a few chunks ahead while the server digests the COPY stream.
+        let prefetcher = ChunkPrefetcher(reader: reader)
+        defer { prefetcher.finish() }
         try store.stage { writer in
-            while let chunk = try reader.nextChunk() { try writer.write(chunk.bytes) }
+            while let chunk = try prefetcher.next() { try writer.write(chunk.bytes) }
         }
         let report = reader.report
         progress.note("checking", rows: report.rowsRead)
@@ -286,7 +289,7 @@ struct Importer {
                 skippedRows[removed.line] = "release \(removed.release) is skipped: another of its rows has a problem"
             }
         }
-        try store.summarise()
+        try store.summarise(unitsMayRepeat: report.unitsMayRepeat)
         var problems = try store.check(login: identity.login, skipped: skipped)
         if mode == .abort {
             let all = merged(reader: warnings, database: problems.map { issue($0, reader) })
