@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Postgres", "ReleaseStore"], path: "Tests/Support"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "ReleaseStoreTests", dependencies: ["ReleaseStore", "Postgres", "ReleaseCore", "Scheduling", "TestSupport"]),
-        .testTarget(name: "ImportingTests", dependencies: ["Importing", "ReleaseStore", "Postgres", "TestSupport"]),
+        .testTarget(name: "ImportingTests", dependencies: ["Importing", "ReleaseStore", "Postgres", "ReleaseCore", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,7 +8,7 @@ import ReleaseCore
 public enum CopyTextEncoder {
     /// The staging columns, in the order every line gives them.
     public static let columns = [
-        "line", "grp", "plan", "plan_title", "change_ref", "release", "release_title", "window_code",
+        "line", "release_no", "grp", "plan", "plan_title", "change_ref", "release", "release_title", "window_code",
         "deploy_start", "deploy_end", "priority", "deadline", "depends_on", "package", "unit", "unit_kind",
         "target", "version", "environment", "env_start", "env_end",
     ]
@@ -22,6 +22,8 @@ public enum CopyTextEncoder {
         out.reserve(bound(row))
         var writer = CopyWriter(cursor: out.base + out.count, cache: out.instants)
         writer.integer(row.line)
+        writer.tab()
+        writer.integer(row.releaseNumber)
         writer.text(row[.group])
         writer.text(row[.plan])
         writer.text(row[.planTitle])
@@ -73,7 +75,7 @@ public enum CopyTextEncoder {
         for span in row.spans { textBytes += span.count }
         var dependencyBytes = 2
         for dependency in row.dependencies { dependencyBytes += 4 * (dependency.group.count + dependency.release.count) + 4 }
-        // Every text byte may double; 21 separators, 4 timestamps, numbers and NULLs fit in 256.
+        // Every text byte may double; 22 separators, 4 timestamps, numbers and NULLs fit in 256.
         return 2 * textBytes + dependencyBytes + 4 * CivilCalendar.maximumRFC3339Length + 256
     }
 }

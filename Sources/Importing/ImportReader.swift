@@ -26,6 +26,9 @@ public struct ImportReport: Sendable {
     public var omittedIssueCount: Int
     /// Every release of the file, in order of first appearance.
     public var releases: [ReleaseSummary]
+    /// False when no unit is given on two valid rows (then the database need not look for
+    /// units described twice); true when one may be.
+    public var unitsMayRepeat = true
 
     public var hasErrors: Bool { invalidRows > 0 || !issues.isEmpty || omittedIssueCount > 0 }
 
@@ -182,7 +185,8 @@ public final class ImportReader {
             bytesRead: reader.bytesRead, issues: collector.issues, omittedIssueCount: collector.omitted,
             releases: validator.releaseInfos.map {
                 ReleaseSummary(key: $0.key, firstLine: $0.firstLine, rowCount: $0.rowCount, hasInvalidRow: $0.hasInvalidRow)
-            })
+            },
+            unitsMayRepeat: validator.units.mayRepeat)
     }
 
     public var progress: ImportProgress {

@@ -32,6 +32,7 @@ struct RowValidator {
     private var lastDeadline: CalendarDay?
     private var lastCheckedEntry = -1
     private var suggestionMemo: [String: String] = [:]
+    private(set) var units = UnitSightings()
 
     /// Release-level fields that all rows of a release must agree on.
     enum ReleaseSlot: Int {
@@ -97,7 +98,9 @@ struct RowValidator {
         checkBooking()
         checkKnownCodes()
         checkConsistency(alreadyInvalid: alreadyInvalid)
-        return issues.isEmpty && !alreadyInvalid
+        guard issues.isEmpty && !alreadyInvalid else { return false }
+        noteUnit()
+        return true
     }
 
     /// Marks the release of an unparseable row as bad when its key can still be read.
@@ -341,9 +344,11 @@ struct RowValidator {
         if isValidSoFar, lastCheckedEntry >= 0, lastChecked.matches(row) {
             // The same release and values as the row before, which passed: nothing can differ.
             releaseInfos[lastCheckedEntry].rowCount += 1
+            row.releaseNumber = lastCheckedEntry
             return
         }
         let entry = releaseEntry(group: group, release: release, line: row.line)
+        row.releaseNumber = entry
         releaseInfos[entry].rowCount += 1
         for slot in 0..<ReleaseSlot.count {
             guard let kind = ReleaseSlot(rawValue: slot) else { continue }
@@ -377,6 +382,17 @@ struct RowValidator {
         }
         lastChecked.remember(row)
         lastCheckedEntry = entry
+    }
+
+    /// Notes the unit of a valid row, for `UnitSightings.mayRepeat`.
+    private mutating func noteUnit() {
+        guard !units.mayRepeat, !row[.unit].isEmpty else { return }
+        var hash = StableHash.seed
+        StableHash.combine(row[.group], into: &hash)
+        StableHash.combine(row[.release], into: &hash)
+        StableHash.combine(row[.package], into: &hash)
+        StableHash.combine(row[.unit], into: &hash)
+        units.see(StableHash.finish(hash))
     }
 
     private mutating func releaseValue(_ slot: ReleaseSlot) -> UInt64 {

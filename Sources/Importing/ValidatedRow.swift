@@ -33,6 +33,9 @@ extension CSVReader {
 /// moves on.
 struct ValidatedRow {
     var line = 0
+    /// The release's number in order of first appearance in the file: the staging table's
+    /// key for the release, one integer instead of two texts to join and group on.
+    var releaseNumber = 0
     /// By `ImportField.index`; empty when the cell is empty or the file lacks the column.
     var spans = [ByteSpan](repeating: ByteSpan(start: nil, count: 0), count: ImportField.allCases.count)
     var deployStart: Int64?

@@ -122,7 +122,7 @@ public struct ImportStore {
 
     /// The staging table's columns, in the order every COPY line gives them.
     public static let stagingColumns = [
-        "line", "grp", "plan", "plan_title", "change_ref", "release", "release_title", "window_code",
+        "line", "release_no", "grp", "plan", "plan_title", "change_ref", "release", "release_title", "window_code",
         "deploy_start", "deploy_end", "priority", "deadline", "depends_on", "package", "unit", "unit_kind",
         "target", "version", "environment", "env_start", "env_end",
     ]
@@ -167,7 +167,7 @@ public struct ImportStore {
         try db.execute("SET LOCAL work_mem = '256MB'", simple: true)
         try db.execute("""
             CREATE TEMPORARY TABLE import_staging (
-                line integer NOT NULL, grp text NOT NULL, plan text NOT NULL, plan_title text, change_ref text,
+                line integer NOT NULL, release_no integer NOT NULL, grp text NOT NULL, plan text NOT NULL, plan_title text, change_ref text,
                 release text NOT NULL, release_title text, window_code text, deploy_start timestamptz,
                 deploy_end timestamptz, priority smallint, deadline date, depends_on text[], package text, unit text,
                 unit_kind text, target text, version text, environment text, env_start timestamptz, env_end timestamptz
@@ -180,7 +180,7 @@ public struct ImportStore {
     public func stage(_ body: (CopyWriter) throws -> Void) throws -> Int {
         let rows = try db.copyIn("COPY import_staging FROM STDIN", body)
         // Temporary tables are never analysed automatically; the joins below need the numbers.
-        try db.execute("ANALYZE import_staging", simple: true)
+        try db.execute("ANALYZE import_staging (release_no, package, unit, environment)", simple: true)
         return rows
     }
 
@@ -209,20 +209,28 @@ public struct ImportStore {
 
     /// Statements over tables whose names are constants of this file, never input.
     struct DerivedTable {
+        let name: String
         let create: String
         let delete: String
     }
 
     static let derivedTables: [DerivedTable] = [
         DerivedTable(
+            name: "import_release",
             create: """
                 CREATE TEMPORARY TABLE import_release ON COMMIT DROP AS
-                SELECT s.grp, s.release, g.id AS group_id, min(s.line) AS first_line, min(s.plan COLLATE "C") COLLATE "default" AS plan,
+                SELECT r.*, g.id AS group_id FROM (
+                SELECT s.release_no, min(s.grp COLLATE "C") COLLATE "default" AS grp,
+                       min(s.release COLLATE "C") COLLATE "default" AS release, min(s.line) AS first_line, min(s.plan COLLATE "C") COLLATE "default" AS plan,
+                       max(s.plan_title COLLATE "C") COLLATE "default" AS plan_title,
+                       max(s.change_ref COLLATE "C") COLLATE "default" AS change_ref,
                        max(s.release_title COLLATE "C") COLLATE "default" AS title, max(s.window_code COLLATE "C") COLLATE "default" AS window_code,
                        max(s.deploy_start) AS deploy_start, max(s.deploy_end) AS deploy_end,
-                       max(s.priority) AS priority, max(s.deadline) AS deadline
-                FROM import_staging s LEFT JOIN management_group g ON g.code = s.grp
-                GROUP BY s.grp, s.release, g.id
+                       max(s.priority) AS priority, max(s.deadline) AS deadline,
+                       max(s.depends_on) AS depends_on, min(s.line) FILTER (WHERE s.depends_on IS NOT NULL) AS depends_on_line
+                FROM import_staging s
+                GROUP BY s.release_no) AS r
+                LEFT JOIN management_group g ON g.code = r.grp
                 """,
             delete: """
                 DELETE FROM import_release t WHERE t.grp = ANY ($3::text[])
@@ -232,9 +240,10 @@ public struct ImportStore {
         // are; only the ones repeated on several rows are summarised, which saves a pass over
         // every row. `import_unit` is a view over both, one row per unit.
         DerivedTable(
+            name: "import_unit_repeated",
             create: """
                 CREATE TEMPORARY TABLE import_unit_repeated ON COMMIT DROP AS
-                SELECT s.grp, s.release, s.package, s.unit, min(s.line) AS first_line,
+                SELECT s.release_no, s.grp, s.release, s.package, s.unit, min(s.line) AS first_line,
                        min(s.unit_kind COLLATE "C") COLLATE "default" AS kind, max(s.unit_kind COLLATE "C") COLLATE "default" AS kind_max,
                        min(s.target COLLATE "C") COLLATE "default" AS target, max(s.target COLLATE "C") COLLATE "default" AS target_max,
                        min(s.version COLLATE "C") COLLATE "default" AS version, max(s.version COLLATE "C") COLLATE "default" AS version_max
@@ -242,20 +251,21 @@ public struct ImportStore {
                 JOIN (SELECT grp, release, package, unit FROM import_staging WHERE unit IS NOT NULL
                       GROUP BY grp, release, package, unit HAVING count(*) > 1) r
                   ON r.grp = s.grp AND r.release = s.release AND r.package = s.package AND r.unit = s.unit
-                GROUP BY s.grp, s.release, s.package, s.unit
+                GROUP BY s.release_no, s.grp, s.release, s.package, s.unit
                 """,
             delete: """
                 DELETE FROM import_unit_repeated t WHERE t.grp = ANY ($3::text[])
                     OR (t.grp, t.release) IN (SELECT * FROM unnest($1::text[], $2::text[]))
                 """),
         DerivedTable(
+            name: "import_dependency",
             create: """
                 CREATE TEMPORARY TABLE import_dependency ON COMMIT DROP AS
-                SELECT s.grp, s.release, split_part(d, '/', 1) AS dep_group, split_part(d, '/', 2) AS dep_code,
-                       min(s.line) AS first_line
-                FROM import_staging s CROSS JOIN LATERAL unnest(s.depends_on) AS d
-                WHERE s.depends_on IS NOT NULL
-                GROUP BY 1, 2, 3, 4
+                SELECT ir.release_no, ir.grp, ir.release, split_part(d, '/', 1) AS dep_group, split_part(d, '/', 2) AS dep_code,
+                       min(ir.depends_on_line) AS first_line
+                FROM import_release ir CROSS JOIN LATERAL unnest(ir.depends_on) AS d
+                WHERE ir.depends_on IS NOT NULL
+                GROUP BY 1, 2, 3, 4, 5
                 """,
             delete: """
                 DELETE FROM import_dependency t WHERE t.grp = ANY ($3::text[])
@@ -268,9 +278,12 @@ public struct ImportStore {
     }
 
     /// Summarises the staged rows per release, unit and dependency (after any `remove`).
-    public func summarise() throws {
+    /// `unitsMayRepeat: false` (the reader saw every unit once) saves looking for units
+    /// described on several rows, a pass over every staged row.
+    public func summarise(unitsMayRepeat: Bool = true) throws {
         for table in Self.derivedTables {
-            try db.execute(table.create, simple: true)
+            let skip = !unitsMayRepeat && table.name == "import_unit_repeated"
+            try db.execute(skip ? table.create + " WITH NO DATA" : table.create, simple: true)
         }
         try db.execute("ANALYZE import_release; ANALYZE import_unit_repeated; ANALYZE import_dependency", simple: true)
         let repeated = try db.query("SELECT EXISTS (SELECT 1 FROM import_unit_repeated)").first?.decode(Bool.self, 0) ?? false
@@ -281,19 +294,19 @@ public struct ImportStore {
 
     static let singleUnitsView = """
         CREATE TEMPORARY VIEW import_unit AS
-        SELECT s.grp, s.release, s.package, s.unit, s.line AS first_line, s.unit_kind AS kind, s.target, s.version
+        SELECT s.release_no, s.grp, s.release, s.package, s.unit, s.line AS first_line, s.unit_kind AS kind, s.target, s.version
         FROM import_staging s WHERE s.unit IS NOT NULL
         """
 
     static let unitsView = """
         CREATE TEMPORARY VIEW import_unit AS
-        SELECT s.grp, s.release, s.package, s.unit, s.line AS first_line, s.unit_kind AS kind, s.target, s.version
+        SELECT s.release_no, s.grp, s.release, s.package, s.unit, s.line AS first_line, s.unit_kind AS kind, s.target, s.version
         FROM import_staging s
         WHERE s.unit IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM import_unit_repeated r
-            WHERE r.grp = s.grp AND r.release = s.release AND r.package = s.package AND r.unit = s.unit)
+            WHERE r.release_no = s.release_no AND r.package = s.package AND r.unit = s.unit)
         UNION ALL
-        SELECT grp, release, package, unit, first_line, kind, target, version FROM import_unit_repeated
+        SELECT release_no, grp, release, package, unit, first_line, kind, target, version FROM import_unit_repeated
         """
 
     // MARK: Checks
@@ -464,9 +477,10 @@ public struct ImportStore {
     public func prepareMerge() throws -> (plansCreated: Int, plansChanged: Int) {
         let plans = try db.query("""
             WITH staged AS (
-                SELECT ir.group_id, s.plan, max(s.plan_title COLLATE "C") COLLATE "default" AS title, max(s.change_ref COLLATE "C") COLLATE "default" AS change_ref
-                FROM import_staging s JOIN import_release ir ON ir.grp = s.grp AND ir.release = s.release
-                GROUP BY ir.group_id, s.plan),
+                SELECT ir.group_id, ir.plan, max(ir.plan_title COLLATE "C") COLLATE "default" AS title,
+                       max(ir.change_ref COLLATE "C") COLLATE "default" AS change_ref
+                FROM import_release ir
+                GROUP BY ir.group_id, ir.plan),
             wanted AS (
                 SELECT st.group_id, st.plan, coalesce(st.title, x.title, '') AS title,
                        coalesce(st.change_ref, x.change_ref) AS change_ref, x.id AS existing
@@ -486,7 +500,11 @@ public struct ImportStore {
         // window's start and its duration (as `release move` does), or takes the whole window.
         try db.execute("""
             CREATE TEMPORARY TABLE import_release_diff ON COMMIT DROP AS
-            SELECT ir.grp, ir.release, ir.first_line, ir.group_id, p.id AS plan_id, ir.plan, r.id AS release_id,
+            SELECT *, existed AND
+                   (old_title, old_window_id, old_deploy_start, old_deploy_end, old_priority, old_deadline)
+                   IS DISTINCT FROM (new_title, new_window_id, new_deploy_start, new_deploy_end, new_priority, new_deadline) AS changed
+            FROM (
+            SELECT ir.release_no, ir.grp, ir.release, ir.first_line, ir.group_id, p.id AS plan_id, ir.plan, r.id AS release_id,
                    r.id IS NOT NULL AS existed,
                    r.title AS old_title, r.window_id AS old_window_id, r.deploy_start AS old_deploy_start,
                    r.deploy_end AS old_deploy_end, r.priority AS old_priority, r.deadline AS old_deadline,
@@ -510,11 +528,7 @@ public struct ImportStore {
             JOIN release_plan p ON p.group_id = ir.group_id AND p.code = ir.plan
             LEFT JOIN service_window w ON w.code = ir.window_code
             LEFT JOIN release r ON r.group_id = ir.group_id AND r.code = ir.release
-            LEFT JOIN service_window ow ON ow.id = r.window_id;
-            ALTER TABLE import_release_diff ADD COLUMN changed boolean;
-            UPDATE import_release_diff SET changed = existed AND
-                (old_title, old_window_id, old_deploy_start, old_deploy_end, old_priority, old_deadline)
-                IS DISTINCT FROM (new_title, new_window_id, new_deploy_start, new_deploy_end, new_priority, new_deadline);
+            LEFT JOIN service_window ow ON ow.id = r.window_id) AS merged_values;
             CREATE TEMPORARY TABLE import_touched (release_id bigint) ON COMMIT DROP;
             ANALYZE import_release_diff
             """, simple: true)
@@ -545,7 +559,7 @@ public struct ImportStore {
                 INSERT INTO release_dependency (group_id, release_id, depends_on_id)
                 SELECT DISTINCT d.group_id, d.release_id, dep.id
                 FROM import_dependency x
-                JOIN import_release_diff d ON d.grp = x.grp AND d.release = x.release
+                JOIN import_release_diff d ON d.release_no = x.release_no
                 JOIN management_group dg ON dg.code = x.dep_group
                 JOIN release dep ON dep.group_id = dg.id AND dep.code = x.dep_code
                 WHERE NOT EXISTS (SELECT 1 FROM release_dependency e WHERE e.release_id = d.release_id AND e.depends_on_id = dep.id)
@@ -553,14 +567,23 @@ public struct ImportStore {
                 RETURNING release_id)
             INSERT INTO import_touched SELECT DISTINCT release_id FROM merged
             """)
+        // The parts of releases created just now are new too, and nobody else can see those
+        // releases yet: plain inserts. Existing releases merge on their natural keys.
+        try db.execute("""
+            INSERT INTO release_package (group_id, release_id, code)
+            SELECT d.group_id, d.release_id, s.package
+            FROM (SELECT DISTINCT release_no, package FROM import_staging WHERE package IS NOT NULL) s
+            JOIN import_release_diff d ON d.release_no = s.release_no
+            WHERE NOT d.existed
+            """)
         try db.execute("""
             WITH merged AS (
                 INSERT INTO release_package (group_id, release_id, code)
                 SELECT d.group_id, d.release_id, s.package
-                FROM (SELECT DISTINCT grp, release, package FROM import_staging WHERE package IS NOT NULL) s
-                JOIN import_release_diff d ON d.grp = s.grp AND d.release = s.release
-                WHERE NOT d.existed
-                   OR NOT EXISTS (SELECT 1 FROM release_package e WHERE e.release_id = d.release_id AND e.code = s.package)
+                FROM (SELECT DISTINCT release_no, package FROM import_staging WHERE package IS NOT NULL) s
+                JOIN import_release_diff d ON d.release_no = s.release_no
+                WHERE d.existed
+                  AND NOT EXISTS (SELECT 1 FROM release_package e WHERE e.release_id = d.release_id AND e.code = s.package)
                 ON CONFLICT (release_id, code) DO NOTHING
                 RETURNING release_id)
             INSERT INTO import_touched SELECT DISTINCT release_id FROM merged
@@ -572,12 +595,20 @@ public struct ImportStore {
             ON CONFLICT DO NOTHING
             """)
         try db.execute("""
+            INSERT INTO release_unit (group_id, package_id, code, kind, target_code, version)
+            SELECT p.group_id, p.id, u.unit, u.kind, u.target, u.version
+            FROM import_unit u
+            JOIN import_release_diff d ON d.release_no = u.release_no
+            JOIN release_package p ON p.release_id = d.release_id AND p.code = u.package
+            WHERE NOT d.existed
+            """)
+        try db.execute("""
             WITH wanted AS (
                 SELECT p.group_id, p.id AS package_id, d.release_id, u.unit, u.kind, u.target,
                        coalesce(u.version, e.version) AS version, e.id AS existing,
                        e.kind AS old_kind, e.target_code AS old_target, e.version AS old_version
                 FROM import_unit u
-                JOIN import_release_diff d ON d.grp = u.grp AND d.release = u.release
+                JOIN import_release_diff d ON d.release_no = u.release_no AND d.existed
                 JOIN release_package p ON p.release_id = d.release_id AND p.code = u.package
                 LEFT JOIN release_unit e ON e.package_id = p.id AND e.code = u.unit),
             merged AS (
@@ -592,14 +623,23 @@ public struct ImportStore {
             SELECT DISTINCT p.release_id FROM (SELECT DISTINCT package_id FROM merged) m JOIN release_package p ON p.id = m.package_id
             """)
         try db.execute("""
+            INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
+            SELECT d.group_id, d.release_id, e.id, b.during, 'tentative'
+            FROM (SELECT DISTINCT release_no, environment, tstzrange(env_start, env_end) AS during
+                  FROM import_staging WHERE environment IS NOT NULL) b
+            JOIN import_release_diff d ON d.release_no = b.release_no
+            JOIN environment e ON e.code = b.environment
+            WHERE NOT d.existed
+            """)
+        try db.execute("""
             WITH merged AS (
                 INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
                 SELECT d.group_id, d.release_id, e.id, b.during, 'tentative'
-                FROM (SELECT DISTINCT grp, release, environment, tstzrange(env_start, env_end) AS during
+                FROM (SELECT DISTINCT release_no, environment, tstzrange(env_start, env_end) AS during
                       FROM import_staging WHERE environment IS NOT NULL) b
-                JOIN import_release_diff d ON d.grp = b.grp AND d.release = b.release
+                JOIN import_release_diff d ON d.release_no = b.release_no
                 JOIN environment e ON e.code = b.environment
-                WHERE NOT d.existed OR NOT EXISTS (
+                WHERE d.existed AND NOT EXISTS (
                     SELECT 1 FROM environment_booking x
                     WHERE x.release_id = d.release_id AND x.environment_id = e.id AND x.during = b.during)
                 ON CONFLICT (release_id, environment_id, during) DO NOTHING
@@ -657,12 +697,12 @@ public struct ImportStore {
                    coalesce(uc.n, 0), coalesce(bc.n, 0)
             FROM import_release_diff d
             LEFT JOIN service_window ow ON ow.id = d.old_window_id LEFT JOIN service_window nw ON nw.id = d.new_window_id
-            LEFT JOIN (SELECT grp, release, count(*) AS n FROM import_unit GROUP BY 1, 2) uc
-                   ON uc.grp = d.grp AND uc.release = d.release
-            LEFT JOIN (SELECT grp, release, count(*) AS n
-                       FROM (SELECT DISTINCT grp, release, environment, env_start, env_end FROM import_staging
-                             WHERE environment IS NOT NULL) b GROUP BY 1, 2) bc
-                   ON bc.grp = d.grp AND bc.release = d.release
+            LEFT JOIN (SELECT release_no, count(*) AS n FROM import_unit GROUP BY 1) uc
+                   ON uc.release_no = d.release_no
+            LEFT JOIN (SELECT release_no, count(*) AS n
+                       FROM (SELECT DISTINCT release_no, environment, env_start, env_end FROM import_staging
+                             WHERE environment IS NOT NULL) b GROUP BY 1) bc
+                   ON bc.release_no = d.release_no
             ORDER BY d.first_line
             """).rows {
             let release = try key(row)
@@ -699,7 +739,7 @@ public struct ImportStore {
         // Parts added to or changed in existing releases.
         for row in try db.query("""
             SELECT DISTINCT x.grp, x.release, x.dep_group || '/' || x.dep_code
-            FROM import_dependency x JOIN import_release_diff d ON d.grp = x.grp AND d.release = x.release
+            FROM import_dependency x JOIN import_release_diff d ON d.release_no = x.release_no
             LEFT JOIN management_group dg ON dg.code = x.dep_group
             LEFT JOIN release dep ON dep.group_id = dg.id AND dep.code = x.dep_code
             WHERE d.existed AND (dep.id IS NULL OR NOT EXISTS (
@@ -710,7 +750,7 @@ public struct ImportStore {
         }
         for row in try db.query("""
             SELECT DISTINCT s.grp, s.release, s.package
-            FROM import_staging s JOIN import_release_diff d ON d.grp = s.grp AND d.release = s.release
+            FROM import_staging s JOIN import_release_diff d ON d.release_no = s.release_no
             WHERE d.existed AND s.package IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM release_package e WHERE e.release_id = d.release_id AND e.code = s.package)
             ORDER BY 1, 2, 3
@@ -721,7 +761,7 @@ public struct ImportStore {
             SELECT u.grp, u.release, u.package || '/' || u.unit,
                    e.kind || ' ' || e.target_code || coalesce(' ' || e.version, ''),
                    u.kind || ' ' || u.target || coalesce(' ' || coalesce(u.version, e.version), '')
-            FROM import_unit u JOIN import_release_diff d ON d.grp = u.grp AND d.release = u.release
+            FROM import_unit u JOIN import_release_diff d ON d.release_no = u.release_no
             LEFT JOIN release_package p ON p.release_id = d.release_id AND p.code = u.package
             LEFT JOIN release_unit e ON e.package_id = p.id AND e.code = u.unit
             WHERE d.existed AND (e.id IS NULL OR (e.kind, e.target_code, e.version)
@@ -733,7 +773,7 @@ public struct ImportStore {
         }
         for row in try db.query("""
             SELECT DISTINCT s.grp, s.release, s.environment, s.env_start, s.env_end
-            FROM import_staging s JOIN import_release_diff d ON d.grp = s.grp AND d.release = s.release
+            FROM import_staging s JOIN import_release_diff d ON d.release_no = s.release_no
             JOIN environment e ON e.code = s.environment
             WHERE d.existed AND NOT EXISTS (
                 SELECT 1 FROM environment_booking x

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import ReleaseCore
 import ReleaseStore
 import Testing
 import TestSupport
@@ -66,6 +67,50 @@ struct ImportDatabaseTests {
         #expect(try count("SELECT row_version FROM release WHERE code = 'R-1'", f.admin) == 2)
         #expect(try f.admin.query("SELECT deploy_start FROM release WHERE code = 'R-1'").first?.decode(Date.self, 0)
                 == Date(timeIntervalSince1970: 1_809_806_400))  // 2027-05-08T20:00:00Z, 22:00 in Stockholm
+    }
+
+    @Test("a bulk statement is audited per release: who, which rows, how many; small ones row by row")
+    func bulkStatementsAreAuditedPerRelease() throws {
+        let f = try ImportCLIFixture.make()
+        defer { f.drop() }
+        let alice = try f.planning.database.connect(user: f.planning.login("alice"))
+        // 3 releases of 40 units each: 120 unit rows in one statement, over the bulk threshold of 100.
+        var file = Self.header
+        for release in 1...3 {
+            for unit in 1...40 {
+                file += "CRM,CRM-Q,B-\(release),Bulk,SW-2027-05-01,3,core,u-\(unit),application,ci-\(unit),1.0,,,\n"
+            }
+        }
+        let (counts, _) = try importText(file, as: alice)
+        #expect(counts.releasesCreated == 3)
+        let units = try f.admin.query("""
+            SELECT a.login, a.row_count, a.row_key, a.new_row IS NULL, r.code
+            FROM audit_log a JOIN release r ON r.id = a.release_id
+            WHERE a.table_name = 'release_unit' AND a.operation = 'INSERT' ORDER BY r.code
+            """).rows
+        #expect(units.count == 3)
+        for (index, row) in units.enumerated() {
+            #expect(try row.decode(String.self, 0) == f.planning.login("alice"))
+            #expect(try row.decode(Int.self, 1) == 40)
+            let ids = try row.decode(String.self, 2).split(separator: ",").compactMap { Int64($0) }
+            #expect(ids.count == 40)
+            #expect(try row.decode(Bool.self, 3))
+            #expect(try row.decode(String.self, 4) == "B-\(index + 1)")
+            // The keys are exactly the release's unit rows.
+            let actual = try f.admin.query("""
+                SELECT u.id FROM release_unit u JOIN release_package p ON p.id = u.package_id
+                JOIN release r ON r.id = p.release_id WHERE r.code = $1 ORDER BY u.id
+                """, ["B-\(index + 1)"]).rows.map { try $0.decode(Int64.self, 0) }
+            #expect(ids.sorted() == actual)
+        }
+        // Three releases in one statement: under the threshold, one full row each, as before.
+        #expect(try count("""
+            SELECT count(*) FROM audit_log WHERE table_name = 'release' AND operation = 'INSERT'
+              AND row_count = 1 AND new_row ->> 'title' = 'Bulk'
+            """, f.admin) == 3)
+        // The trail reads them back per release.
+        let entries = try AuditTrail(f.admin).entries(group: nil, release: try ReleaseRef(group: "CRM", code: "B-2"), since: nil)
+        #expect(entries.contains { $0.table == "release_unit" && $0.change == "40 rows" })
     }
 
     @Test("the database refuses what the checks would have refused: a member cannot merge releases")
