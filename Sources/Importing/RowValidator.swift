@@ -308,6 +308,10 @@ struct RowValidator {
         for field in Self.unitRequiredFields where row[field].isEmpty {
             issue(field, "is required for unit \(Self.string(row[.unit]))")
         }
+        // The database's limit, in characters (code points), as PostgreSQL counts them.
+        if row[.target].count > 200, Self.string(row[.target]).unicodeScalars.count > 200 {
+            issue(.target, "a target is at most 200 characters long")
+        }
     }
 
     /// "unit_kind and target are" for the non-empty ones of `fields` (an error path only).

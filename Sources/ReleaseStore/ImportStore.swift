@@ -285,7 +285,7 @@ public struct ImportStore {
             let skip = !unitsMayRepeat && table.name == "import_unit_repeated"
             try db.execute(skip ? table.create + " WITH NO DATA" : table.create, simple: true)
         }
-        try db.execute("ANALYZE import_release; ANALYZE import_unit_repeated; ANALYZE import_dependency", simple: true)
+        try db.execute("ANALYZE import_release (release_no, grp, release, group_id, plan, window_code); ANALYZE import_dependency", simple: true)
         let repeated = try db.query("SELECT EXISTS (SELECT 1 FROM import_unit_repeated)").first?.decode(Bool.self, 0) ?? false
         // Without repeated units the view is a plain filter, through which the planner sees the
         // staging table's statistics (a UNION ALL would hide them and invite nested loops).
@@ -368,15 +368,7 @@ public struct ImportStore {
     /// A unit given different kind, target or version on two rows; names both lines.
     private func inconsistentUnits() throws -> [StagedIssue] {
         var issues: [StagedIssue] = []
-        for row in try db.query("""
-            SELECT grp, release, package, unit, first_line, target FROM import_unit
-            WHERE length(target) > 200 ORDER BY first_line
-            """).rows {
-            let release = StagedRelease(group: try row.decode(String.self, 0), code: try row.decode(String.self, 1))
-            issues.append(StagedIssue(
-                line: try row.decode(Int.self, 4), field: "target", message: "a target is at most 200 characters long",
-                got: try row.decode(String.self, 5), scope: .release(release)))
-        }
+        // (A target's length is checked by the reader, row by row.)
         // The rows of units whose values differ, in file order; the first row's values are the reference.
         let differing = try db.query("""
             SELECT EXISTS (SELECT 1 FROM import_unit_repeated WHERE kind <> kind_max OR target <> target_max OR version <> version_max)
@@ -588,19 +580,21 @@ public struct ImportStore {
                 RETURNING release_id)
             INSERT INTO import_touched SELECT DISTINCT release_id FROM merged
             """)
+        // The targets units name are registered as they are written (the registry of
+        // configuration items the scheduler reads for target collisions).
         try db.execute("""
+            WITH inserted AS (
+                INSERT INTO release_unit (group_id, package_id, code, kind, target_code, version)
+                SELECT p.group_id, p.id, u.unit, u.kind, u.target, u.version
+                FROM import_unit u
+                JOIN import_release_diff d ON d.release_no = u.release_no
+                JOIN release_package p ON p.release_id = d.release_id AND p.code = u.package
+                WHERE NOT d.existed
+                RETURNING target_code)
             INSERT INTO target (code)
-            SELECT DISTINCT u.target FROM import_unit u
-            WHERE NOT EXISTS (SELECT 1 FROM target t WHERE t.code = u.target)
+            SELECT DISTINCT i.target_code FROM inserted i
+            WHERE NOT EXISTS (SELECT 1 FROM target t WHERE t.code = i.target_code)
             ON CONFLICT DO NOTHING
-            """)
-        try db.execute("""
-            INSERT INTO release_unit (group_id, package_id, code, kind, target_code, version)
-            SELECT p.group_id, p.id, u.unit, u.kind, u.target, u.version
-            FROM import_unit u
-            JOIN import_release_diff d ON d.release_no = u.release_no
-            JOIN release_package p ON p.release_id = d.release_id AND p.code = u.package
-            WHERE NOT d.existed
             """)
         try db.execute("""
             WITH wanted AS (
@@ -618,14 +612,19 @@ public struct ImportStore {
                 ON CONFLICT (package_id, code) DO UPDATE SET
                     kind = EXCLUDED.kind, target_code = EXCLUDED.target_code, version = EXCLUDED.version
                 WHERE (x.kind, x.target_code, x.version) IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.target_code, EXCLUDED.version)
-                RETURNING package_id)
-            INSERT INTO import_touched
-            SELECT DISTINCT p.release_id FROM (SELECT DISTINCT package_id FROM merged) m JOIN release_package p ON p.id = m.package_id
+                RETURNING package_id, target_code),
+            touched AS (
+                INSERT INTO import_touched
+                SELECT DISTINCT p.release_id FROM (SELECT DISTINCT package_id FROM merged) m JOIN release_package p ON p.id = m.package_id)
+            INSERT INTO target (code)
+            SELECT DISTINCT m.target_code FROM merged m
+            WHERE NOT EXISTS (SELECT 1 FROM target t WHERE t.code = m.target_code)
+            ON CONFLICT DO NOTHING
             """)
         try db.execute("""
             INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
-            SELECT d.group_id, d.release_id, e.id, b.during, 'tentative'
-            FROM (SELECT DISTINCT release_no, environment, tstzrange(env_start, env_end) AS during
+            SELECT d.group_id, d.release_id, e.id, tstzrange(b.env_start, b.env_end), 'tentative'
+            FROM (SELECT DISTINCT release_no, environment, env_start, env_end
                   FROM import_staging WHERE environment IS NOT NULL) b
             JOIN import_release_diff d ON d.release_no = b.release_no
             JOIN environment e ON e.code = b.environment
@@ -634,14 +633,17 @@ public struct ImportStore {
         try db.execute("""
             WITH merged AS (
                 INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
-                SELECT d.group_id, d.release_id, e.id, b.during, 'tentative'
-                FROM (SELECT DISTINCT release_no, environment, tstzrange(env_start, env_end) AS during
+                SELECT d.group_id, d.release_id, e.id, tstzrange(b.env_start, b.env_end), 'tentative'
+                FROM (SELECT DISTINCT release_no, environment, env_start, env_end
                       FROM import_staging WHERE environment IS NOT NULL) b
                 JOIN import_release_diff d ON d.release_no = b.release_no
                 JOIN environment e ON e.code = b.environment
+                -- Compared on the range's bounds: timestamps hash and compare faster than ranges.
                 WHERE d.existed AND NOT EXISTS (
                     SELECT 1 FROM environment_booking x
-                    WHERE x.release_id = d.release_id AND x.environment_id = e.id AND x.during = b.during)
+                    WHERE x.release_id = d.release_id AND x.environment_id = e.id
+                      AND lower(x.during) = b.env_start AND upper(x.during) = b.env_end
+                      AND lower_inc(x.during) AND NOT upper_inc(x.during))
                 ON CONFLICT (release_id, environment_id, during) DO NOTHING
                 RETURNING release_id)
             INSERT INTO import_touched SELECT DISTINCT release_id FROM merged

@@ -48,6 +48,16 @@ struct ImportValidationTests {
         #expect(withDefault.rows.map(\.group) == ["HR"])
     }
 
+    @Test func targetLongerThanTheDatabaseAllows() throws {
+        let header = "group,plan,release,package,unit,unit_kind,target"
+        let long = String(repeating: "å", count: 201)  // 402 bytes, 201 characters
+        let fits = String(repeating: "å", count: 200)
+        #expect(try ImportTest.messages("\(header)\nCRM,P,R1,core,api,application,\(fits)\n").isEmpty)
+        let messages = try ImportTest.messages("\(header)\nCRM,P,R1,core,api,application,\(long)\n")
+        #expect(messages.count == 1)
+        #expect(messages.first?.hasPrefix("releases.csv:2: target: a target is at most 200 characters long (got \"ååå") == true)
+    }
+
     @Test func timestampThatDoesNotParse() throws {
         let text = "\(header)\nCRM,P,R1,,14/03/2027 18:00,2027-03-14 20:00,\nCRM,P,R2,,2027-02-30 18:00,2027-03-14 20:00,\n"
         #expect(try ImportTest.messages(text) == [

@@ -245,14 +245,16 @@ struct Importer {
         reader.rejects = rejects
         let progress = ProgressLine(name: input.displayName)
         reader.onProgress = { progress.update($0) }
-        let sha256 = try input.sha256()
+        // Hashed while the same file is parsed and streamed: both are full reads.
+        let source = input
+        let digest = BackgroundValue(name: "relplan import sha256") { try source.sha256() }
 
         var skippedRows: [Int: String] = [:]
         try store.prepareSession()
         let outcome: ImportOutcome
         do {
             outcome = try db.transaction { db in
-                try merge(store: store, reader: reader, progress: progress, sha256: sha256, skippedRows: &skippedRows)
+                try merge(store: store, reader: reader, progress: progress, digest: digest, skippedRows: &skippedRows)
             }
         } catch let finished as DryRunFinished {
             outcome = finished.outcome
@@ -269,7 +271,7 @@ struct Importer {
     }
 
     private func merge(
-        store: ImportStore, reader: ImportReader, progress: ProgressLine, sha256: String, skippedRows: inout [Int: String]
+        store: ImportStore, reader: ImportReader, progress: ProgressLine, digest: BackgroundValue<String>, skippedRows: inout [Int: String]
     ) throws -> ImportOutcome {
         try store.createStaging()
         // The file is parsed a few chunks ahead while the server digests the COPY stream.
@@ -279,6 +281,7 @@ struct Importer {
             while let chunk = try prefetcher.next() { try writer.write(chunk.bytes) }
         }
         let report = reader.report
+        let sha256 = try digest.value()
         progress.note("checking", rows: report.rowsRead)
         var skipped = Set<StagedRelease>()
         var warnings = report.issues.map(input.rename)
