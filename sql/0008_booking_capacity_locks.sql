@@ -6,18 +6,19 @@
 -- take a common lock before either counts, and hold it until commit.
 --
 -- The locks, all transaction-level advisory locks:
---   * (7216, environment)           as in 0004; now SHARED for a booking of at most a week, and
---                                   EXCLUSIVE for a longer one (which thus waits for, and blocks,
---                                   every other confirmation of the environment).
---   * (environment, -1 - week)      EXCLUSIVE, for the week in which the booking starts and the
---                                   next one (weeks counted from 1970-01-01, UTC). The negative
+--   * (environment, -1 - week)      EXCLUSIVE, for every week the booking's range touches (weeks
+--                                   counted from 1970-01-01, UTC). Two bookings that overlap share
+--                                   an instant, so both lock that instant's week. The negative
 --                                   second key keeps these apart from (7216, environment).
--- Why overlapping bookings always meet: if neither is longer than a week, their starts are less
--- than a week apart, so their start weeks are equal or adjacent, and both lock the later of the
--- two weeks. If either is longer, it holds (7216, environment) exclusively and the other holds it
--- at least shared. Each booking takes its locks in one order (environment, then week, then the
--- next week), so single bookings cannot deadlock; a transaction confirming several bookings can,
--- as it already could across environments in 0004 (PostgreSQL detects it: SQLSTATE 40P01).
+--   * (7216, environment)           as in 0004, but SHARED when the range touches at most 8 weeks;
+--                                   a longer booking takes it EXCLUSIVE instead of its weeks (and so
+--                                   waits for, and blocks, every other confirmation of the
+--                                   environment), which bounds the locks one booking takes.
+-- A booking takes its locks in one order (environment, then weeks ascending), so single bookings
+-- cannot deadlock; a transaction confirming several bookings can, as it already could across
+-- environments in 0004 (PostgreSQL detects it, SQLSTATE 40P01, and the CLI retries), and one that
+-- mixes a booking of more than 8 weeks with shorter ones of the same environment upgrades the
+-- environment lock from shared to exclusive.
 -- Capacity-1 environments take the same locks: overlapping confirmations conflict in the
 -- exclusion constraint anyway, so they lose no concurrency, and a concurrent capacity change
 -- still finds every writer ordered as in 0004.
@@ -31,16 +32,20 @@ DECLARE
     overlapping bigint;
     peak integer;
     holders text;
+    first_week integer;
+    last_week integer;
     week integer;
 BEGIN
     IF NEW.status <> 'confirmed' THEN
         RETURN NULL;
     END IF;
-    IF upper(NEW.during) - lower(NEW.during) <= interval '7 days' THEN
-        week := floor(extract(epoch FROM lower(NEW.during)) / 604800)::integer;
+    first_week := floor(extract(epoch FROM lower(NEW.during)) / 604800)::integer;
+    last_week := floor(extract(epoch FROM upper(NEW.during)) / 604800)::integer;
+    IF last_week - first_week < 8 THEN
         PERFORM pg_advisory_xact_lock_shared(7216, NEW.environment_id);
-        PERFORM pg_advisory_xact_lock(NEW.environment_id, -1 - week);
-        PERFORM pg_advisory_xact_lock(NEW.environment_id, -2 - week);
+        FOR week IN first_week .. last_week LOOP
+            PERFORM pg_advisory_xact_lock(NEW.environment_id, -1 - week);
+        END LOOP;
     ELSE
         PERFORM pg_advisory_xact_lock(7216, NEW.environment_id);
     END IF;
