@@ -24,6 +24,36 @@ public enum CopyTextEncoder {
         writer.integer(row.line)
         writer.tab()
         writer.integer(row.releaseNumber)
+        if row.repeatsReleaseCells {
+            appendRepeat(row, &writer)
+        } else {
+            appendReleaseCells(row, &writer)
+        }
+        writer.text(row[.package])
+        writer.text(row[.unit])
+        writer.text(row[.unitKind])
+        writer.text(row[.target])
+        writer.text(row[.version])
+        writer.text(row[.environment])
+        writer.instant(row.envStart, column: 2)
+        writer.instant(row.envEnd, column: 3)
+        writer.byte(UInt8(ascii: "\n"))
+        out.count = writer.cursor - out.base
+    }
+
+    /// The release columns of a row that repeats its release's previous row: the keys only.
+    private static func appendRepeat(_ row: ValidatedRow, _ writer: inout CopyWriter) {
+        writer.text(row[.group])
+        writer.tab(); writer.null()  // plan
+        writer.tab(); writer.null()  // plan_title
+        writer.tab(); writer.null()  // change_ref
+        writer.text(row[.release])
+        for _ in 0..<7 {  // release_title, window_code, deploy_start, deploy_end, priority, deadline, depends_on
+            writer.tab(); writer.null()
+        }
+    }
+
+    private static func appendReleaseCells(_ row: ValidatedRow, _ writer: inout CopyWriter) {
         writer.text(row[.group])
         writer.text(row[.plan])
         writer.text(row[.planTitle])
@@ -57,16 +87,6 @@ public enum CopyTextEncoder {
             }
             writer.byte(UInt8(ascii: "}"))
         }
-        writer.text(row[.package])
-        writer.text(row[.unit])
-        writer.text(row[.unitKind])
-        writer.text(row[.target])
-        writer.text(row[.version])
-        writer.text(row[.environment])
-        writer.instant(row.envStart, column: 2)
-        writer.instant(row.envEnd, column: 3)
-        writer.byte(UInt8(ascii: "\n"))
-        out.count = writer.cursor - out.base
     }
 
     /// The most bytes `append` can write for `row`.

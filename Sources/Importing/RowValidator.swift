@@ -84,6 +84,7 @@ struct RowValidator {
     mutating func validate(_ record: RecordView, line: Int, alreadyInvalid: Bool = false) -> Bool {
         issues.removeAll(keepingCapacity: true)
         row.line = line
+        row.repeatsReleaseCells = false
         for index in 0..<row.spans.count {
             let column = layout.columnOfField[index]
             row.spans[index] = column >= 0 && column < record.count
@@ -349,6 +350,7 @@ struct RowValidator {
             // The same release and values as the row before, which passed: nothing can differ.
             releaseInfos[lastCheckedEntry].rowCount += 1
             row.releaseNumber = lastCheckedEntry
+            row.repeatsReleaseCells = true
             return
         }
         let entry = releaseEntry(group: group, release: release, line: row.line)

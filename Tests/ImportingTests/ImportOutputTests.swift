@@ -26,6 +26,21 @@ struct ImportOutputTests {
         #expect(try copyText(csv) == columns.joined(separator: "\t") + "\n")
     }
 
+    @Test func repeatedReleaseCellsGoAsNull() throws {
+        let csv = "group,plan,release,release_title,window,package,unit,unit_kind,target\n"
+            + "CRM,P,R1,Title,SW-1,core,a,application,t1\n"
+            + "CRM,P,R1,Title,SW-1,core,b,application,t2\n"  // repeats R1's cells
+            + "CRM,P,R1,,,core,c,application,t3\n"  // does not: empty cells
+            + "CRM,P,R2,Title,SW-1,core,a,application,t1\n"
+        let lines = try copyText(csv).split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+        #expect(lines.map { $0.count } == [22, 22, 22, 22])
+        #expect(lines.map { String($0[1]) } == ["0", "0", "0", "1"])  // the release's number
+        #expect(lines.map { String($0[3]) } == ["P", #"\N"#, "P", "P"])  // plan
+        #expect(lines.map { String($0[7]) } == ["Title", #"\N"#, #"\N"#, "Title"])  // release_title
+        #expect(lines.map { String($0[6]) } == ["R1", "R1", "R1", "R2"])  // the key is always there
+        #expect(lines.map { String($0[15]) } == ["a", "b", "c", "a"])
+    }
+
     @Test func arrayElementsAreEscapedForTheArrayParserAndForCOPY() {
         var bytes = [UInt8](repeating: 0, count: 64)
         let cache = InstantTextCache()

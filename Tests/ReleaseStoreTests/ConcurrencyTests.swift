@@ -63,53 +63,60 @@ struct ConcurrencyTests {
         let unexpected = Mutex<[String]>([])
         let refused = Atomic<Int>(0)
         let done = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: Self.clients) { index in
-            let client = index + 1
-            do {
-                let db = try fixture.database.connect(user: fixture.login("rm\(client)"))
-                let me = try Identity.current(db)
-                var state = UInt64(client) &* 0x9E37_79B9_7F4A_7C15
-                func random(_ bound: Int) -> Int {
-                    state ^= state << 13; state ^= state >> 7; state ^= state << 17
-                    return Int(state % UInt64(bound))
-                }
-                for attempt in 0..<Self.attemptsPerClient {
-                    do {
-                        switch attempt % 5 {
-                        case 0, 1:
-                            let ref = try ReleaseRef(group: "G\(client)", code: "R\(1 + random(3))")
-                            let start = base.addingTimeInterval(Double(random(40)) * 3600 - 20 * 86_400)
-                            _ = try Releases(db).book(ref, environment: random(2) == 0 ? "ENV-A" : "ENV-B", start: start,
-                                                      end: start.addingTimeInterval(Double(2 + random(6)) * 3600), confirm: true, by: me)
-                        case 2:
-                            // A person moves a release back into the crowded window (allowed: a warning and a conflict).
-                            let ref = try ReleaseRef(group: "G\(client)", code: "R\(1 + random(3))")
-                            _ = try Releases(db).move(ref, to: "CROWDED", by: me)
-                        case 3:
-                            let store = ScheduleStore(db, deadlineZone: .gmt)
-                            let portfolio = try store.portfolio()
-                            _ = try store.apply(Resolver().resolve(portfolio.snapshot), computedFrom: portfolio, by: me)
-                        default:
-                            let store = ScheduleStore(db, deadlineZone: .gmt)
-                            if let proposal = try store.proposals(group: "G\(client)", status: "pending").first {
-                                _ = try store.accept(proposal.id, by: me)
-                            }
-                        }
-                    } catch let error as StoreError {
-                        switch error {
-                        case .capacityTaken, .changedSinceComputed, .staleWrite: refused.add(1, ordering: .relaxed)
-                        case .invalid(let message) where message.contains("already"): refused.add(1, ordering: .relaxed)
-                        default: unexpected.withLock { $0.append("G\(client): \(error)") }
-                        }
-                    } catch let error as PostgresError where error.isTemporary {
-                        refused.add(1, ordering: .relaxed)
+        // One thread per client, all at once (`concurrentPerform` runs only as many as there are cores).
+        let finished = DispatchGroup()
+        for index in 0..<Self.clients {
+            finished.enter()
+            Thread {
+                defer { finished.leave() }
+                let client = index + 1
+                do {
+                    let db = try fixture.database.connect(user: fixture.login("rm\(client)"))
+                    let me = try Identity.current(db)
+                    var state = UInt64(client) &* 0x9E37_79B9_7F4A_7C15
+                    func random(_ bound: Int) -> Int {
+                        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                        return Int(state % UInt64(bound))
                     }
-                    done.add(1, ordering: .relaxed)
+                    for attempt in 0..<Self.attemptsPerClient {
+                        do {
+                            switch attempt % 5 {
+                            case 0, 1:
+                                let ref = try ReleaseRef(group: "G\(client)", code: "R\(1 + random(3))")
+                                let start = base.addingTimeInterval(Double(random(40)) * 3600 - 20 * 86_400)
+                                _ = try Releases(db).book(ref, environment: random(2) == 0 ? "ENV-A" : "ENV-B", start: start,
+                                                          end: start.addingTimeInterval(Double(2 + random(6)) * 3600), confirm: true, by: me)
+                            case 2:
+                                // A person moves a release back into the crowded window (allowed: a warning and a conflict).
+                                let ref = try ReleaseRef(group: "G\(client)", code: "R\(1 + random(3))")
+                                _ = try Releases(db).move(ref, to: "CROWDED", by: me)
+                            case 3:
+                                let store = ScheduleStore(db, deadlineZone: .gmt)
+                                let portfolio = try store.portfolio()
+                                _ = try store.apply(Resolver().resolve(portfolio.snapshot), computedFrom: portfolio, by: me)
+                            default:
+                                let store = ScheduleStore(db, deadlineZone: .gmt)
+                                if let proposal = try store.proposals(group: "G\(client)", status: "pending").first {
+                                    _ = try store.accept(proposal.id, by: me)
+                                }
+                            }
+                        } catch let error as StoreError {
+                            switch error {
+                            case .capacityTaken, .changedSinceComputed, .staleWrite: refused.add(1, ordering: .relaxed)
+                            case .invalid(let message) where message.contains("already"): refused.add(1, ordering: .relaxed)
+                            default: unexpected.withLock { $0.append("G\(client): \(error)") }
+                            }
+                        } catch let error as PostgresError where error.isTemporary {
+                            refused.add(1, ordering: .relaxed)
+                        }
+                        done.add(1, ordering: .relaxed)
+                    }
+                } catch {
+                    unexpected.withLock { $0.append("G\(client): \(error)") }
                 }
-            } catch {
-                unexpected.withLock { $0.append("G\(client): \(error)") }
-            }
+            }.start()
         }
+        finished.wait()
 
         running.store(false, ordering: .relaxed)
         #expect(overfullSeen.withLock { $0 }.isEmpty, "windows over capacity while the clients ran: \(overfullSeen.withLock { $0 })")
