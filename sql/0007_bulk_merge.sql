@@ -29,8 +29,14 @@ DECLARE
     release_join text := '';
 BEGIN
     IF TG_OP IN ('INSERT', 'DELETE') THEN
-        rows_name := CASE TG_OP WHEN 'INSERT' THEN 'new_rows' ELSE 'old_rows' END;
-        EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM %I LIMIT %s) AS s', rows_name, bulk_threshold + 1) INTO affected;
+        -- Static SQL (its plan is cached): a single-row statement must stay cheap.
+        IF TG_OP = 'INSERT' THEN
+            rows_name := 'new_rows';
+            SELECT count(*) INTO affected FROM (SELECT 1 FROM new_rows LIMIT bulk_threshold + 1) AS s;
+        ELSE
+            rows_name := 'old_rows';
+            SELECT count(*) INTO affected FROM (SELECT 1 FROM old_rows LIMIT bulk_threshold + 1) AS s;
+        END IF;
         IF affected > bulk_threshold THEN
             -- The table's own columns, read directly (no jsonb): statements over constant names only.
             SELECT string_agg(format('n.%I::text', k), ' || ''/'' || ') INTO key_expression FROM unnest(TG_ARGV) AS k;

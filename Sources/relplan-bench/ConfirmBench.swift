@@ -47,11 +47,20 @@ enum ConfirmBench {
                         let (release, group) = releaseIDs[random(releaseIDs.count)]
                         let environment = environments[random(environments.count)]
                         let start = base.addingTimeInterval(Double(random(24 * 365 * 4)) * 900)
-                        do {
-                            try db.query(prepared: "confirm", [group, release, environment, start, start.addingTimeInterval(3600)])
-                            shared.confirmed.add(1, ordering: .relaxed)
-                        } catch let error as PostgresError where error.sqlState == "23P01" || error.sqlState == "23505" {
-                            // Taken: a refusal is an answer too.
+                        // Two confirmations that collide in the exclusion constraint at the same
+                        // moment can deadlock (each waits for the other's row): PostgreSQL aborts
+                        // one, which retries, as the CLI does. One attempt however many tries.
+                        for try_ in 1...5 {
+                            do {
+                                try db.query(prepared: "confirm", [group, release, environment, start, start.addingTimeInterval(3600)])
+                                shared.confirmed.add(1, ordering: .relaxed)
+                            } catch let error as PostgresError where error.sqlState == "23P01" || error.sqlState == "23505" {
+                                // Taken: a refusal is an answer too.
+                            } catch let error as PostgresError where error.isRetryableTransactionFailure && try_ < 5 {
+                                shared.retries.add(1, ordering: .relaxed)
+                                continue
+                            }
+                            break
                         }
                         shared.attempts.add(1, ordering: .relaxed)
                     }
@@ -75,6 +84,7 @@ enum ConfirmBench {
             "booking_confirm_tps": Double(shared.attempts.load(ordering: .relaxed)) / elapsed,
             "booking_confirmed_per_s": Double(shared.confirmed.load(ordering: .relaxed)) / elapsed,
             "booking_overbooked_instants": Double(overbooked),
+            "booking_deadlock_retries": Double(shared.retries.load(ordering: .relaxed)),
         ]
     }
 }
@@ -83,5 +93,6 @@ enum ConfirmBench {
 private final class Shared: Sendable {
     let attempts = Atomic<Int>(0)
     let confirmed = Atomic<Int>(0)
+    let retries = Atomic<Int>(0)
     let failures = Mutex<[String]>([])
 }

@@ -69,11 +69,19 @@ struct BookingLockTests {
                             start = boundary.addingTimeInterval(Double(random(24) - 12) * 3600)
                             end = start.addingTimeInterval(Double(1 + random(random(8) == 0 ? 7 * 24 : 30)) * 3600)
                         }
-                        do {
-                            try db.query(prepared: "confirm", [group, release, environments[random(environments.count)], start, end])
-                            confirmed.add(1, ordering: .relaxed)
-                        } catch let error as PostgresError where error.sqlState == "23P01" || error.sqlState == "23505" {
-                            refused.add(1, ordering: .relaxed)
+                        // Colliding in the exclusion constraint at the same moment can deadlock;
+                        // PostgreSQL aborts one, which retries, as the CLI does.
+                        let environment = environments[random(environments.count)]
+                        for try_ in 1...5 {
+                            do {
+                                try db.query(prepared: "confirm", [group, release, environment, start, end])
+                                confirmed.add(1, ordering: .relaxed)
+                            } catch let error as PostgresError where error.sqlState == "23P01" || error.sqlState == "23505" {
+                                refused.add(1, ordering: .relaxed)
+                            } catch let error as PostgresError where error.isRetryableTransactionFailure && try_ < 5 {
+                                continue
+                            }
+                            break
                         }
                     }
                 } catch {
