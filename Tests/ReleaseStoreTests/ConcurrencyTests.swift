@@ -190,4 +190,60 @@ struct ConcurrencyTests {
             .first?.decode(String.self, 0)
         #expect(before == after, "nothing of the refused resolution moved")
     }
+
+    @Test("a booking confirmed since the resolution was computed refuses the move onto it: taken by, nothing moved")
+    func resolutionMovesABookingOntoOneConfirmedSince() throws {
+        let fixture = try PlanningFixture.make(people: ["alice", "bob"])
+        defer { fixture.drop() }
+        let admin = try fixture.database.connect(user: fixture.login("admin"))
+        let base = Date().addingTimeInterval(30 * 86_400)
+        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('CROWDED', $1, $2, 1)",
+                          [base, base.addingTimeInterval(4 * 3600)])
+        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('NEXT', $1, $2, 2)",
+                          [base.addingTimeInterval(7 * 86_400), base.addingTimeInterval(7 * 86_400 + 4 * 3600)])
+        try admin.execute("INSERT INTO environment (code, name, capacity) VALUES ('ENV', 'shared', 1)")
+        for (group, person) in [("CRM", "alice"), ("HR", "bob")] {
+            try admin.execute("INSERT INTO management_group (code, name) VALUES ($1, $1)", [group])
+            try admin.execute("INSERT INTO membership (group_id, role_name, role) SELECT id, $2, 'release-manager' FROM management_group WHERE code = $1",
+                              [group, fixture.login(person)])
+        }
+        let alice = try fixture.database.connect(user: fixture.login("alice"))
+        let aliceID = try Identity.current(alice)
+        let bob = try fixture.database.connect(user: fixture.login("bob"))
+        let bobID = try Identity.current(bob)
+        try Plans(alice).create(group: "CRM", code: "P", title: "", changeRef: nil, model: nil, by: aliceID)
+        try Plans(bob).create(group: "HR", code: "P", title: "", changeRef: nil, model: nil, by: bobID)
+        for (code, priority) in [("KEEP", 1), ("MOVE", 5)] {
+            _ = try Releases(alice).create(NewRelease(ref: try ReleaseRef(group: "CRM", code: code), plan: "P", window: "CROWDED",
+                                                      priority: try Priority(priority)), by: aliceID)
+        }
+        let moving = try ReleaseRef(group: "CRM", code: "MOVE")
+        _ = try Releases(alice).book(moving, environment: "ENV", start: base.addingTimeInterval(-2 * 86_400),
+                                     end: base.addingTimeInterval(-86_400), confirm: true, by: aliceID)
+        _ = try Releases(bob).create(NewRelease(ref: try ReleaseRef(group: "HR", code: "H1"), plan: "P", window: "NEXT",
+                                                priority: try Priority(3)), by: bobID)
+
+        let store = ScheduleStore(alice, deadlineZone: .gmt)
+        let portfolio = try store.portfolio()
+        let resolution = Resolver().resolve(portfolio.snapshot)
+        let proposal = try #require(resolution.proposals.first { $0.release == "CRM/MOVE" && !$0.bookingMoves.isEmpty })
+        let shifted = try #require(proposal.bookingMoves.first)
+        // Bob confirms the very time alice's resolution would shift her booking to.
+        _ = try Releases(bob).book(try ReleaseRef(group: "HR", code: "H1"), environment: "ENV", start: shifted.to.start,
+                                   end: shifted.to.end, confirm: true, by: bobID)
+        let before = try alice.query("SELECT string_agg(code || ':' || coalesce(window_id::text, '-'), ',' ORDER BY id) FROM release")
+            .first?.decode(String.self, 0)
+        do {
+            _ = try store.apply(resolution, computedFrom: portfolio, by: aliceID)
+            Issue.record("the move onto bob's confirmed booking should be refused")
+        } catch let error as StoreError {
+            guard case .capacityTaken(_, let holder) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(holder == "HR/H1")
+        }
+        let after = try alice.query("SELECT string_agg(code || ':' || coalesce(window_id::text, '-'), ',' ORDER BY id) FROM release")
+            .first?.decode(String.self, 0)
+        #expect(before == after, "nothing of the refused resolution moved")
+        #expect(try alice.query("SELECT count(*) FROM environment_booking WHERE lower(during) = $1", [base.addingTimeInterval(-2 * 86_400)])
+            .first?.decode(Int.self, 0) == 1, "alice's booking stays where it was")
+    }
 }
