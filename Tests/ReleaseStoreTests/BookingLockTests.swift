@@ -107,4 +107,55 @@ struct BookingLockTests {
         #expect(full == environments.count)
         #expect(confirmed.load(ordering: .relaxed) > 0 && refused.load(ordering: .relaxed) > 0)
     }
+
+    @Test("a booking over 8 weeks locks the whole environment: a short one waits for it, then counts it")
+    func longBookingLocksTheEnvironment() throws {
+        let database = try TestDatabase.migrated()
+        defer { database.drop() }
+        let setup = try database.connect()
+        try setup.execute("INSERT INTO management_group (code, name) VALUES ('G', 'G')")
+        try setup.execute("INSERT INTO release_plan (group_id, code) SELECT id, 'P' FROM management_group WHERE code = 'G'")
+        try setup.execute("""
+            INSERT INTO release (group_id, plan_id, code)
+            SELECT p.group_id, p.id, 'R' || i FROM release_plan p, generate_series(1, 3) i
+            """)
+        try setup.execute("INSERT INTO environment (code, name, capacity) VALUES ('TWO', 'two', 2)")
+        let insert = """
+            INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
+            SELECT r.group_id, r.id, e.id, tstzrange($2, $3), 'confirmed' FROM release r, environment e
+            WHERE r.code = $1 AND e.code = 'TWO'
+            """
+        let start = Date(timeIntervalSince1970: 604_800 * 3_000 + 3 * 86_400)
+        // One place of two is taken; a long booking takes the other, uncommitted for now.
+        try setup.execute(insert, ["R1", start, start.addingTimeInterval(3600)])
+        let long = try database.connect()
+        try long.execute("BEGIN", simple: true)
+        try long.execute(insert, ["R2", start.addingTimeInterval(-30 * 86_400), start.addingTimeInterval(40 * 86_400)])
+
+        // A short booking of the same hour, from another session, must wait for the long one.
+        let outcome = Mutex<String?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        Thread {
+            defer { finished.signal() }
+            do {
+                let short = try database.connect()
+                try short.execute(insert, ["R3", start, start.addingTimeInterval(3600)])
+                outcome.withLock { $0 = "confirmed" }
+            } catch let error as PostgresError where error.sqlState == "23P01" {
+                outcome.withLock { $0 = "refused" }
+            } catch {
+                outcome.withLock { $0 = "\(error)" }
+            }
+        }.start()
+        let waited = finished.wait(timeout: .now() + 0.5) == .timedOut
+        #expect(waited, "the short booking did not wait for the long one")
+        try long.execute("COMMIT", simple: true)
+        if waited { finished.wait() }
+        #expect(outcome.withLock { $0 } == "refused")
+        let overlapping = try setup.query("""
+            SELECT count(*) FROM environment_booking b JOIN environment e ON e.id = b.environment_id
+            WHERE e.code = 'TWO' AND b.status = 'confirmed' AND b.during @> $1::timestamptz
+            """, [start.addingTimeInterval(60)]).first?.decode(Int.self, 0)
+        #expect(overlapping == 2)
+    }
 }
