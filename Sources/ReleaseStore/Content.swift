@@ -59,14 +59,24 @@ extension Releases {
                                      status: confirm ? .confirmed : .tentative)
             }
         } catch let error as PostgresError where error.sqlState == "23P01" {
-            let holders = try db.query("""
-                SELECT string_agg(DISTINCT g.code || '/' || r.code, ', ')
-                FROM environment_booking b JOIN release r ON r.id = b.release_id JOIN management_group g ON g.id = r.group_id
-                WHERE b.environment_id = $1 AND b.status = 'confirmed' AND b.during && tstzrange($2, $3) AND b.release_id <> $4
-                """, [environmentID, start, end, key.id]).first?.decode(String?.self, 0)
-            throw StoreError.capacityTaken(
-                what: "\(environment) from \(Timestamp.text(start)) to \(Timestamp.text(end))", holder: holders ?? "another release")
+            throw try Self.environmentTaken(environment, environmentID, start, end, for: key.id, db)
         }
+    }
+
+    /// The refusal when confirming a booking (or moving a confirmed one) would overfill an
+    /// environment (SQLSTATE 23P01, from the exclusion constraint or the capacity trigger),
+    /// naming the releases that hold that time. Call outside the failed statement's transaction,
+    /// or after rolling back to a savepoint.
+    static func environmentTaken(
+        _ environment: String, _ environmentID: Int, _ start: Date, _ end: Date, for release: Int64, _ db: Connection
+    ) throws -> StoreError {
+        let holders = try db.query("""
+            SELECT string_agg(DISTINCT g.code || '/' || r.code, ', ')
+            FROM environment_booking b JOIN release r ON r.id = b.release_id JOIN management_group g ON g.id = r.group_id
+            WHERE b.environment_id = $1 AND b.status = 'confirmed' AND b.during && tstzrange($2, $3) AND b.release_id <> $4
+            """, [environmentID, start, end, release]).first?.decode(String?.self, 0)
+        return StoreError.capacityTaken(
+            what: "\(environment) from \(Timestamp.text(start)) to \(Timestamp.text(end))", holder: holders ?? "another release")
     }
 
     public func bookings(environment: String? = nil) throws -> [BookingRecord] {

@@ -214,16 +214,8 @@ public struct ScheduleStore {
                 }
             } catch let error as PostgresError where error.sqlState == "23P01" {
                 // Someone confirmed that time since the resolution was computed: refused whole, retryable.
-                let holders = try db.query("""
-                    SELECT string_agg(DISTINCT g.code || '/' || r.code, ', ')
-                    FROM environment_booking b JOIN environment_booking m ON m.id = $1
-                    JOIN release r ON r.id = b.release_id JOIN management_group g ON g.id = r.group_id
-                    WHERE b.environment_id = m.environment_id AND b.status = 'confirmed' AND b.during && tstzrange($2, $3)
-                      AND b.release_id <> $4
-                    """, [move.bookingID, move.to.start, move.to.end, key.id]).first?.decode(String?.self, 0)
-                throw StoreError.capacityTaken(
-                    what: "\(move.environment) from \(Timestamp.text(move.to.start)) to \(Timestamp.text(move.to.end))",
-                    holder: holders ?? "another release")
+                throw try Releases.environmentTaken(
+                    move.environment, try Lookup.id(.environment, move.environment, db), move.to.start, move.to.end, for: key.id, db)
             }
         }
     }

@@ -19,12 +19,7 @@ struct BookingLockTests {
         let database = try TestDatabase.migrated()
         defer { database.drop() }
         let setup = try database.connect()
-        try setup.execute("INSERT INTO management_group (code, name) VALUES ('G', 'G')")
-        try setup.execute("INSERT INTO release_plan (group_id, code) SELECT id, 'P' FROM management_group WHERE code = 'G'")
-        try setup.execute("""
-            INSERT INTO release (group_id, plan_id, code)
-            SELECT p.group_id, p.id, 'R' || i FROM release_plan p, generate_series(1, $1::integer) i
-            """, [Self.clients * 4])
+        try Self.releases(Self.clients * 4, setup)
         try setup.execute("INSERT INTO environment (code, name, capacity) VALUES ('ONE', 'one', 1), ('TWO', 'two', 2), ('THREE', 'three', 3)")
         let releases = try setup.query("SELECT id, group_id FROM release ORDER BY id").rows.map {
             (try $0.decode(Int64.self, 0), try $0.decode(Int.self, 1))
@@ -113,12 +108,7 @@ struct BookingLockTests {
         let database = try TestDatabase.migrated()
         defer { database.drop() }
         let setup = try database.connect()
-        try setup.execute("INSERT INTO management_group (code, name) VALUES ('G', 'G')")
-        try setup.execute("INSERT INTO release_plan (group_id, code) SELECT id, 'P' FROM management_group WHERE code = 'G'")
-        try setup.execute("""
-            INSERT INTO release (group_id, plan_id, code)
-            SELECT p.group_id, p.id, 'R' || i FROM release_plan p, generate_series(1, 3) i
-            """)
+        try Self.releases(3, setup)
         try setup.execute("INSERT INTO environment (code, name, capacity) VALUES ('TWO', 'two', 2)")
         let insert = """
             INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
@@ -157,5 +147,15 @@ struct BookingLockTests {
             WHERE e.code = 'TWO' AND b.status = 'confirmed' AND b.during @> $1::timestamptz
             """, [start.addingTimeInterval(60)]).first?.decode(Int.self, 0)
         #expect(overlapping == 2)
+    }
+
+    /// Group G, plan P and releases R1…R`count`.
+    static func releases(_ count: Int, _ setup: Connection) throws {
+        try setup.execute("INSERT INTO management_group (code, name) VALUES ('G', 'G')")
+        try setup.execute("INSERT INTO release_plan (group_id, code) SELECT id, 'P' FROM management_group WHERE code = 'G'")
+        try setup.execute("""
+            INSERT INTO release (group_id, plan_id, code)
+            SELECT p.group_id, p.id, 'R' || i FROM release_plan p, generate_series(1, $1::integer) i
+            """, [count])
     }
 }

@@ -145,17 +145,7 @@ struct ConcurrencyTests {
     func staleResolution() throws {
         let fixture = try PlanningFixture.make(people: ["alice", "bob"])
         defer { fixture.drop() }
-        let admin = try fixture.database.connect(user: fixture.login("admin"))
-        let base = Date().addingTimeInterval(30 * 86_400)
-        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('CROWDED', $1, $2, 1)",
-                          [base, base.addingTimeInterval(4 * 3600)])
-        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('NEXT', $1, $2, 2)",
-                          [base.addingTimeInterval(7 * 86_400), base.addingTimeInterval(7 * 86_400 + 4 * 3600)])
-        for (group, person) in [("CRM", "alice"), ("HR", "bob")] {
-            try admin.execute("INSERT INTO management_group (code, name) VALUES ($1, $1)", [group])
-            try admin.execute("INSERT INTO membership (group_id, role_name, role) SELECT id, $2, 'release-manager' FROM management_group WHERE code = $1",
-                              [group, fixture.login(person)])
-        }
+        _ = try Self.crowdedWindowAndTwoGroups(fixture)
         func connect(_ person: String) throws -> (Connection, Identity) {
             let db = try fixture.database.connect(user: fixture.login(person))
             return (db, try Identity.current(db))
@@ -195,18 +185,8 @@ struct ConcurrencyTests {
     func resolutionMovesABookingOntoOneConfirmedSince() throws {
         let fixture = try PlanningFixture.make(people: ["alice", "bob"])
         defer { fixture.drop() }
-        let admin = try fixture.database.connect(user: fixture.login("admin"))
-        let base = Date().addingTimeInterval(30 * 86_400)
-        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('CROWDED', $1, $2, 1)",
-                          [base, base.addingTimeInterval(4 * 3600)])
-        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('NEXT', $1, $2, 2)",
-                          [base.addingTimeInterval(7 * 86_400), base.addingTimeInterval(7 * 86_400 + 4 * 3600)])
+        let (admin, base) = try Self.crowdedWindowAndTwoGroups(fixture)
         try admin.execute("INSERT INTO environment (code, name, capacity) VALUES ('ENV', 'shared', 1)")
-        for (group, person) in [("CRM", "alice"), ("HR", "bob")] {
-            try admin.execute("INSERT INTO management_group (code, name) VALUES ($1, $1)", [group])
-            try admin.execute("INSERT INTO membership (group_id, role_name, role) SELECT id, $2, 'release-manager' FROM management_group WHERE code = $1",
-                              [group, fixture.login(person)])
-        }
         let alice = try fixture.database.connect(user: fixture.login("alice"))
         let aliceID = try Identity.current(alice)
         let bob = try fixture.database.connect(user: fixture.login("bob"))
@@ -245,5 +225,23 @@ struct ConcurrencyTests {
         #expect(before == after, "nothing of the refused resolution moved")
         #expect(try alice.query("SELECT count(*) FROM environment_booking WHERE lower(during) = $1", [base.addingTimeInterval(-2 * 86_400)])
             .first?.decode(Int.self, 0) == 1, "alice's booking stays where it was")
+    }
+
+    /// Windows CROWDED (capacity 1, in 30 days) and NEXT (capacity 2, a week later); groups CRM
+    /// and HR with alice and bob as their release managers. Returns the admin's connection and
+    /// CROWDED's start.
+    static func crowdedWindowAndTwoGroups(_ fixture: PlanningFixture) throws -> (Connection, Date) {
+        let admin = try fixture.database.connect(user: fixture.login("admin"))
+        let base = Date().addingTimeInterval(30 * 86_400)
+        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('CROWDED', $1, $2, 1)",
+                          [base, base.addingTimeInterval(4 * 3600)])
+        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('NEXT', $1, $2, 2)",
+                          [base.addingTimeInterval(7 * 86_400), base.addingTimeInterval(7 * 86_400 + 4 * 3600)])
+        for (group, person) in [("CRM", "alice"), ("HR", "bob")] {
+            try admin.execute("INSERT INTO management_group (code, name) VALUES ($1, $1)", [group])
+            try admin.execute("INSERT INTO membership (group_id, role_name, role) SELECT id, $2, 'release-manager' FROM management_group WHERE code = $1",
+                              [group, fixture.login(person)])
+        }
+        return (admin, base)
     }
 }
