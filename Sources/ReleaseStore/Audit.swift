@@ -12,7 +12,8 @@ public struct AuditEntry: Sendable, Equatable {
     public let rowKey: String
     public let group: String?
     public let release: String?
-    /// Changed fields as `field: old → new` (updates), or the row's fields (inserts, deletes).
+    /// Changed fields as `field: old → new` (updates), the row's fields (inserts, deletes), or
+    /// "N rows" for a bulk statement audited by key (sql/0007).
     public let change: String
 }
 
@@ -28,7 +29,7 @@ public struct AuditTrail {
         return try db.query("""
             SELECT a.id, a.at, a.login, a.acting_role, a.table_name, a.operation, a.row_key, g.code,
                    (SELECT rg.code || '/' || r.code FROM release r JOIN management_group rg ON rg.id = r.group_id WHERE r.id = a.release_id),
-                   CASE WHEN a.row_count > 1 THEN a.row_count || ' rows'
+                   CASE WHEN a.new_row IS NULL AND a.old_row IS NULL THEN a.row_count || CASE WHEN a.row_count = 1 THEN ' row' ELSE ' rows' END
                      WHEN a.operation = 'UPDATE' THEN (SELECT string_agg(n.key || ': ' || coalesce(a.old_row ->> n.key, '∅') || ' → ' || coalesce(n.value #>> '{}', '∅'), ', ' ORDER BY n.key)
                                          FROM jsonb_each(a.new_row) n
                                          WHERE n.key NOT IN ('row_version', 'updated_at', 'updated_by')

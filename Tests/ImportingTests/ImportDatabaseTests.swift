@@ -111,6 +111,12 @@ struct ImportDatabaseTests {
         // The trail reads them back per release.
         let entries = try AuditTrail(f.admin).entries(group: nil, release: try ReleaseRef(group: "CRM", code: "B-2"), since: nil)
         #expect(entries.contains { $0.table == "release_unit" && $0.change == "40 rows" })
+        // 101 releases of one row: the release statement is bulk, one row per release, read as "1 row".
+        var many = Self.header
+        for release in 1...101 { many += "CRM,CRM-Q,M-\(release),Many,SW-2027-05-01,3,core,u,application,ci,1.0,,,\n" }
+        _ = try importText(many, as: alice)
+        let single = try AuditTrail(f.admin).entries(group: nil, release: try ReleaseRef(group: "CRM", code: "M-7"), since: nil)
+        #expect(single.contains { $0.table == "release" && $0.operation == "INSERT" && $0.change == "1 row" })
     }
 
     @Test("the database refuses what the checks would have refused: a member cannot merge releases")
