@@ -13,7 +13,8 @@ public struct AuditEntry: Sendable, Equatable {
     public let group: String?
     public let release: String?
     /// Changed fields as `field: old → new` (updates), the row's fields (inserts, deletes), or
-    /// "N rows" for a bulk statement audited by key (sql/0007).
+    /// "N rows" for a bulk statement audited by key (sql/0007, sql/0009): the release's rows when
+    /// the trail is read for one release, else the statement's rows in the group.
     public let change: String
 }
 
@@ -26,10 +27,16 @@ public struct AuditTrail {
     public func entries(group: String?, release: ReleaseRef?, since: Date?, limit: Int = 1000) throws -> [AuditEntry] {
         if let group { _ = try Lookup.id(.group, group, db) }
         let releaseID = try release.map { try Lookup.release($0, db).id }
+        // A bulk row (release_ids set) covers many releases; read for one release, it shows that
+        // release's part: its keys and row count (sql/0009).
         return try db.query("""
-            SELECT a.id, a.at, a.login, a.acting_role, a.table_name, a.operation, a.row_key, g.code,
-                   (SELECT rg.code || '/' || r.code FROM release r JOIN management_group rg ON rg.id = r.group_id WHERE r.id = a.release_id),
-                   CASE WHEN a.new_row IS NULL AND a.old_row IS NULL THEN a.row_count || CASE WHEN a.row_count = 1 THEN ' row' ELSE ' rows' END
+            SELECT a.id, a.at, a.login, a.acting_role, a.table_name, a.operation,
+                   CASE WHEN part.i IS NOT NULL THEN split_part(a.row_key, ';', part.i) ELSE a.row_key END, g.code,
+                   (SELECT rg.code || '/' || r.code FROM release r JOIN management_group rg ON rg.id = r.group_id
+                    WHERE r.id = coalesce(a.release_id, a.release_ids[part.i])),
+                   CASE WHEN a.new_row IS NULL AND a.old_row IS NULL THEN
+                            coalesce(a.release_rows[part.i], a.row_count) || CASE WHEN coalesce(a.release_rows[part.i], a.row_count) = 1 THEN ' row' ELSE ' rows' END
+                            || CASE WHEN part.i IS NULL AND cardinality(a.release_ids) > 1 THEN ' in ' || cardinality(a.release_ids) || ' releases' ELSE '' END
                      WHEN a.operation = 'UPDATE' THEN (SELECT string_agg(n.key || ': ' || coalesce(a.old_row ->> n.key, '∅') || ' → ' || coalesce(n.value #>> '{}', '∅'), ', ' ORDER BY n.key)
                                          FROM jsonb_each(a.new_row) n
                                          WHERE n.key NOT IN ('row_version', 'updated_at', 'updated_by')
@@ -39,7 +46,9 @@ public struct AuditTrail {
                            WHERE f.key NOT IN ('id', 'group_id', 'row_version', 'updated_at', 'updated_by', 'created_at') AND f.value <> 'null')
                    END
             FROM audit_log a LEFT JOIN management_group g ON g.id = a.group_id
-            WHERE ($1::text IS NULL OR g.code = $1) AND ($2::bigint IS NULL OR a.release_id = $2) AND ($3::timestamptz IS NULL OR a.at >= $3)
+            CROSS JOIN LATERAL (SELECT array_position(a.release_ids, $2::bigint) AS i) AS part
+            WHERE ($1::text IS NULL OR g.code = $1) AND ($3::timestamptz IS NULL OR a.at >= $3)
+              AND ($2::bigint IS NULL OR a.release_id = $2 OR a.release_ids @> ARRAY[$2::bigint])
             ORDER BY a.id DESC LIMIT $4
             """, [group, releaseID, since, limit]).rows.map {
             AuditEntry(id: try $0.decode(Int64.self, 0), at: try $0.decode(Date.self, 1), login: try $0.decode(String.self, 2),

@@ -69,8 +69,8 @@ struct ImportDatabaseTests {
                 == Date(timeIntervalSince1970: 1_809_806_400))  // 2027-05-08T20:00:00Z, 22:00 in Stockholm
     }
 
-    @Test("a bulk statement is audited per release: who, which rows, how many; small ones row by row")
-    func bulkStatementsAreAuditedPerRelease() throws {
+    @Test("a bulk statement is audited once per group: who, which rows of which release, how many; small ones row by row")
+    func bulkStatementsAreAuditedPerGroup() throws {
         let f = try ImportCLIFixture.make()
         defer { f.drop() }
         let alice = try f.planning.database.connect(user: f.planning.login("alice"))
@@ -84,19 +84,26 @@ struct ImportDatabaseTests {
         let (counts, _) = try importText(file, as: alice)
         #expect(counts.releasesCreated == 3)
         let units = try f.admin.query("""
-            SELECT a.login, a.row_count, a.row_key, a.new_row IS NULL, r.code
-            FROM audit_log a JOIN release r ON r.id = a.release_id
-            WHERE a.table_name = 'release_unit' AND a.operation = 'INSERT' ORDER BY r.code
+            SELECT a.login, a.row_count, a.row_key, a.new_row IS NULL, a.release_id IS NULL,
+                   (SELECT array_agg(r.code ORDER BY r.id) FROM release r WHERE r.id = ANY (a.release_ids)),
+                   a.release_ids = (SELECT array_agg(r.id ORDER BY r.id) FROM release r WHERE r.code LIKE 'B-%'),
+                   a.release_rows
+            FROM audit_log a WHERE a.table_name = 'release_unit' AND a.operation = 'INSERT'
             """).rows
-        #expect(units.count == 3)
-        for (index, row) in units.enumerated() {
-            #expect(try row.decode(String.self, 0) == f.planning.login("alice"))
-            #expect(try row.decode(Int.self, 1) == 40)
-            let ids = try row.decode(String.self, 2).split(separator: ",").compactMap { Int64($0) }
-            #expect(ids.count == 40)
-            #expect(try row.decode(Bool.self, 3))
-            #expect(try row.decode(String.self, 4) == "B-\(index + 1)")
-            // The keys are exactly the release's unit rows.
+        #expect(units.count == 1)
+        let row = try #require(units.first)
+        #expect(try row.decode(String.self, 0) == f.planning.login("alice"))
+        #expect(try row.decode(Int.self, 1) == 120)
+        #expect(try row.decode(Bool.self, 3))
+        #expect(try row.decode(Bool.self, 4))  // three releases: none is "the" release
+        #expect(try row.decode([String].self, 5) == ["B-1", "B-2", "B-3"])
+        #expect(try row.decode(Bool.self, 6))
+        #expect(try row.decode([Int].self, 7) == [40, 40, 40])
+        // The keys, release by release in the same order, are exactly each release's unit rows.
+        let parts = try row.decode(String.self, 2).split(separator: ";", omittingEmptySubsequences: false)
+        #expect(parts.count == 3)
+        for (index, part) in parts.enumerated() {
+            let ids = part.split(separator: ",").compactMap { Int64($0) }
             let actual = try f.admin.query("""
                 SELECT u.id FROM release_unit u JOIN release_package p ON p.id = u.package_id
                 JOIN release r ON r.id = p.release_id WHERE r.code = $1 ORDER BY u.id
@@ -108,10 +115,15 @@ struct ImportDatabaseTests {
             SELECT count(*) FROM audit_log WHERE table_name = 'release' AND operation = 'INSERT'
               AND row_count = 1 AND new_row ->> 'title' = 'Bulk'
             """, f.admin) == 3)
-        // The trail reads them back per release.
+        // Read for one release, the trail shows that release's part; read for the group, the whole statement.
         let entries = try AuditTrail(f.admin).entries(group: nil, release: try ReleaseRef(group: "CRM", code: "B-2"), since: nil)
-        #expect(entries.contains { $0.table == "release_unit" && $0.change == "40 rows" })
-        // 101 releases of one row: the release statement is bulk, one row per release, read as "1 row".
+        let b2 = try #require(entries.first { $0.table == "release_unit" })
+        #expect(b2.change == "40 rows")
+        #expect(b2.release == "CRM/B-2")
+        #expect(b2.rowKey == String(parts[1]))
+        let group = try AuditTrail(f.admin).entries(group: "CRM", release: nil, since: nil)
+        #expect(group.contains { $0.table == "release_unit" && $0.change == "120 rows in 3 releases" && $0.release == nil })
+        // 101 releases of one row: the release statement is bulk, one row for the group, read per release as "1 row".
         var many = Self.header
         for release in 1...101 { many += "CRM,CRM-Q,M-\(release),Many,SW-2027-05-01,3,core,u,application,ci,1.0,,,\n" }
         _ = try importText(many, as: alice)
