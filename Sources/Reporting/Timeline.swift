@@ -23,6 +23,12 @@ struct Timeline {
         let y: String
         let text: String
         let kind: String
+
+        /// Room a week or month label takes in user units (12px semibold, the template's
+        /// `.axis text.week`), with a little to spare: enough to keep labels from colliding.
+        static func width(ofCharacters count: Int) -> Double {
+            Double(count) * 7.2
+        }
     }
 
     struct Header {

@@ -10,8 +10,15 @@ extension Timeline {
         let number = TimelineScale.number
         let drawDays = dayWidth >= 4
         let labelDays = dayWidth >= 16
-        let labelWeeks = dayWidth * 7 >= 70
-        let drawWeeks = dayWidth * 7 >= 8
+        // "week of 28 Dec" where a week has room for it, "28 Dec" where it has less (a 90-day
+        // horizon), months where even that would collide.
+        let weekWidth = dayWidth * 7
+        let weekLabel: ((Int, String) -> String)? =
+            weekWidth >= AxisLabel.width(ofCharacters: 14) + 8 ? { "week of \($0) \($1)" }
+            : weekWidth >= AxisLabel.width(ofCharacters: 6) + 8 ? { "\($0) \($1)" }
+            : nil
+        let labelWeeks = weekLabel != nil
+        let drawWeeks = weekWidth >= 8
         var lines: [GridLine] = []
         var labels: [AxisLabel] = []
         var dayStart = clock.startOfDay(horizon.start)
@@ -34,20 +41,16 @@ extension Timeline {
             // Week and month labels start at their line; a partial first week or month is
             // labelled at the left edge when there is room before the next label.
             let isMonday = reading.weekday == 0
-            if labelWeeks && (isMonday || isFirst) && max(position, TimelineScale.chartLeft) + 80 <= TimelineScale.chartRight {
+            if let weekLabel, isMonday || isFirst {
                 let monday = clock.reading(dayStart.addingTimeInterval(Double(-reading.weekday) * 86_400 + 43_200))
                 let nextMonday = x(dayStart.addingTimeInterval(Double(7 - reading.weekday) * 86_400))
-                if isMonday || nextMonday - TimelineScale.chartLeft >= 90 {
-                    labels.append(AxisLabel(x: number(max(position, TimelineScale.chartLeft) + 3), y: "16",
-                                            text: "week of \(monday.day) \(ReportClock.monthNames[monday.month - 1])", kind: "week"))
-                }
+                let text = weekLabel(monday.day, ReportClock.monthNames[monday.month - 1])
+                labels += fitting([text], from: position, to: nextMonday, kind: "week")
             }
             if !labelWeeks && (reading.day == 1 || isFirst) {
                 let daysLeftInMonth = Double(daysInMonth(reading.year, reading.month) - reading.day + 1)
                 let nextMonth = x(dayStart.addingTimeInterval(daysLeftInMonth * 86_400))
-                if reading.day == 1 || nextMonth - TimelineScale.chartLeft >= 70 {
-                    labels.append(AxisLabel(x: number(max(position, TimelineScale.chartLeft) + 3), y: "16", text: "\(month) \(reading.year)", kind: "month"))
-                }
+                labels += fitting(["\(month) \(reading.year)", month], from: position, to: nextMonth, kind: "month")
             }
             let visibleLeft = x(max(dayStart, horizon.start)), visibleRight = x(min(dayEnd, horizon.end))
             if labelDays && visibleRight - visibleLeft >= 20 {
@@ -59,6 +62,16 @@ extension Timeline {
             isFirst = false
         }
         return (lines, labels)
+    }
+
+    /// The first of `texts` that fits between a line and the next (and the chart's right edge),
+    /// as a label starting at the line; none when none fits. A partial first week or month
+    /// starts at the chart's left edge.
+    private static func fitting(_ texts: [String], from line: Double, to next: Double, kind: String) -> [AxisLabel] {
+        let left = max(line, TimelineScale.chartLeft) + 3
+        let room = min(next, TimelineScale.chartRight) - left
+        guard let text = texts.first(where: { AxisLabel.width(ofCharacters: $0.count) <= room }) else { return [] }
+        return [AxisLabel(x: TimelineScale.number(left), y: "16", text: text, kind: kind)]
     }
 
     private static func daysInMonth(_ year: Int, _ month: Int) -> Int {
