@@ -41,6 +41,18 @@ public struct SnapshotLoader {
     }
 
     func read(_ db: Connection, versions: inout [String: Int]) throws -> Snapshot {
+        // Whole tables are read and joined: a hash or merge join is right whatever the statistics
+        // say. Right after a large load into tables vacuumed while empty, the catalogue says 0
+        // rows until autoanalyze catches up, and a nested loop over a million units ran for hours.
+        // Transaction-local, and put back before the caller's next statement.
+        let nestLoop = try db.query("SELECT current_setting('enable_nestloop')").first?.decode(String.self, 0) ?? "on"
+        try db.execute("SELECT set_config('enable_nestloop', 'off', true)")
+        let snapshot = try readTables(db, versions: &versions)
+        try db.execute("SELECT set_config('enable_nestloop', $1, true)", [nestLoop])
+        return snapshot
+    }
+
+    private func readTables(_ db: Connection, versions: inout [String: Int]) throws -> Snapshot {
         var environmentCodes: [Int: String] = [:]
         var environments: [Scheduling.Environment] = []
         for row in try db.query("SELECT id, code, kind, capacity FROM environment ORDER BY code").rows {
