@@ -215,7 +215,7 @@ public final class CSVReader {
             let scalar = Unicode.Scalar(Windows1252.scalar(byte)).map { String(Character($0)) } ?? "?"
             message = "not UTF-8: the file looks like Windows-1252 (byte 0x\(ImportIssue.hex(byte)) "
                 + "would be \"\(scalar)\" there); save it as UTF-8 (in Excel: \"CSV UTF-8\") "
-                + "or import it with encoding windows-1252"
+                + "or import it with --encoding cp1252"
         } else {
             message = "not UTF-8: byte 0x\(ImportIssue.hex(byte)) does not belong to a UTF-8 character; "
                 + "save the file as UTF-8"

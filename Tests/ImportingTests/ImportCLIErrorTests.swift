@@ -144,7 +144,7 @@ struct ImportCLIErrorTests {
         bytes += Array("CRM,CRM-Q,R-2,SW-2027-05-08,core,crm-api,application,crm-api,1,,,,\n".utf8)
         bytes += Array("CRM,CRM-Q,R-3,SW-2027-05-08,core,l".utf8) + [0xF6] + Array("n,application,crm-api,1,,,,\n".utf8)
         try expectRefused(bytes, lines: [
-            { "\($0):4: unit: not UTF-8: the file looks like Windows-1252 (byte 0xF6 would be \"ö\" there); save it as UTF-8 (in Excel: \"CSV UTF-8\") or import it with encoding windows-1252 (got \"l\\xF6n\")" },
+            { "\($0):4: unit: not UTF-8: the file looks like Windows-1252 (byte 0xF6 would be \"ö\" there); save it as UTF-8 (in Excel: \"CSV UTF-8\") or import it with --encoding cp1252 (got \"l\\xF6n\")" },
         ], problems: 1)
     }
 

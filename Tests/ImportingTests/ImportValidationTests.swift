@@ -186,7 +186,7 @@ struct ImportValidationTests {
     @Test func windows1252IsRefused() {
         let bytes = Array("\(header)\nCRM,P,R1,ok,,,\nCRM,P,R2,M".utf8) + [0xE4, 0x72, 0x7A] + Array(",,,\n".utf8)
         #expect(ImportTest.failure(.bytes(bytes, name: "releases.csv")) == [
-            #"releases.csv:3: release_title: not UTF-8: the file looks like Windows-1252 (byte 0xE4 would be "ä" there); save it as UTF-8 (in Excel: "CSV UTF-8") or import it with encoding windows-1252 (got "M\xE4rz")"#,
+            #"releases.csv:3: release_title: not UTF-8: the file looks like Windows-1252 (byte 0xE4 would be "ä" there); save it as UTF-8 (in Excel: "CSV UTF-8") or import it with --encoding cp1252 (got "M\xE4rz")"#,
         ])
     }
 
