@@ -530,9 +530,15 @@ public struct ImportStore {
         return (try plans?.decode(Int.self, 0) ?? 0, try plans?.decode(Int.self, 1) ?? 0)
     }
 
+    /// The tables `merge` writes, in order, as its progress names them.
+    public static let mergeSteps = ["releases", "dependencies", "packages", "units", "bookings"]
+
     /// Writes releases, dependencies, packages, targets, units and bookings, each with one
-    /// set-based statement; call after `prepareMerge`.
-    public func merge() throws -> ImportCounts {
+    /// set-based statement; call after `prepareMerge`. `step` hears each of `mergeSteps` as it
+    /// starts: the database cannot report progress within a statement, and on a large file each
+    /// takes seconds.
+    public func merge(step: (String) -> Void = { _ in }) throws -> ImportCounts {
+        step("releases")
         try db.execute("""
             WITH merged AS (
                 INSERT INTO release AS r (group_id, plan_id, code, title, window_id, deploy_start, deploy_end, priority, deadline)
@@ -549,6 +555,7 @@ public struct ImportStore {
             UPDATE import_release_diff d SET release_id = m.id
             FROM merged m WHERE d.release_id IS NULL AND d.group_id = m.group_id AND d.release = m.code
             """)
+        step("dependencies")
         try db.execute("""
             WITH merged AS (
                 INSERT INTO release_dependency (group_id, release_id, depends_on_id)
@@ -564,6 +571,7 @@ public struct ImportStore {
             """)
         // The parts of releases created just now are new too, and nobody else can see those
         // releases yet: plain inserts. Existing releases merge on their natural keys.
+        step("packages")
         try db.execute("""
             INSERT INTO release_package (group_id, release_id, code)
             SELECT d.group_id, d.release_id, s.package
@@ -595,6 +603,7 @@ public struct ImportStore {
             """, simple: true)
         // The targets units name are registered as they are written (the registry of
         // configuration items the scheduler reads for target collisions).
+        step("units")
         try db.execute("""
             WITH inserted AS (
                 INSERT INTO release_unit (group_id, package_id, code, kind, target_code, version)
@@ -632,6 +641,7 @@ public struct ImportStore {
             WHERE NOT EXISTS (SELECT 1 FROM target t WHERE t.code = m.target_code)
             ON CONFLICT DO NOTHING
             """)
+        step("bookings")
         try db.execute("""
             INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
             SELECT d.group_id, d.release_id, e.id, tstzrange(b.env_start, b.env_end), 'tentative'

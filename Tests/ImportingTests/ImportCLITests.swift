@@ -211,6 +211,44 @@ struct ImportCLITests {
         #expect(try f.footprint() == before)
     }
 
+    @Test("a large import shows its steps on one line of a terminal, and nothing on a pipe")
+    func progressOnATerminal() throws {
+        let f = try ImportCLIFixture.make()
+        defer { f.drop() }
+        try f.admin.execute(try String(contentsOf: ImportCLIFixture.examples.appendingPathComponent("../../scripts/bench-seed.sql"),
+                                       encoding: .utf8), simple: true)
+        try f.admin.execute("""
+            INSERT INTO membership (group_id, role_name, role) SELECT id, $1, 'release-manager' FROM management_group WHERE code LIKE 'G__'
+            """, [f.planning.login("alice")])
+        // 100,000 rows: the size from which the steps after reading are shown.
+        let path = try ImportCLIFixture.file("progress.csv", Self.largeFile(releases: 10_000, rowsPerRelease: 10))
+        let piped = try f.planning.run("alice", "import", path)
+        #expect(piped.status == 0, "\(piped)")
+        #expect(piped.stderr.isEmpty)
+
+        // `script` runs the import on a pseudo-terminal and copies what it wrote.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", "'\(CLI.binary)' import '\(path)'", "/dev/null"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["RELPLAN_DATABASE_URL"] = f.planning.database.conninfo + " user=\(f.planning.login("alice"))"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        // Each step rewrites the line (carriage return, erase to its end); the summary replaces it.
+        let steps = text.components(separatedBy: "\r\u{1B}[K").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        for step in ["checking", "merging", "merging releases (1 of 5)", "merging units (4 of 5)", "merging bookings (5 of 5)"] {
+            #expect(steps.contains { $0.hasSuffix(" s)") && $0.contains("\(name): 100,000 rows read; \(step)… (") }, "no step \(step) in \(steps)")
+        }
+        #expect(steps.last?.hasPrefix("nothing changed: ") == true, "\(steps)")
+    }
+
     /// The shape of scripts/gen-import-csv's files, small enough to write in a test.
     static func largeFile(releases: Int, rowsPerRelease: Int) -> [UInt8] {
         let dates = Self.saturdays()

@@ -327,12 +327,19 @@ struct Importer {
             problems = try store.checkDependencies(skipped: skipped)
         }
 
-        progress.note("merging", rows: report.rowsRead)
+        let rows = report.rowsRead
         let loader = SnapshotLoader(db, deadlineZone: zone)
+        if dryRun { progress.note("reading the portfolio as it is", rows: rows) }
         let before = dryRun ? try loader.read(db) : nil
+        progress.note("merging", rows: rows)
         let plans = try store.prepareMerge()
+        if dryRun { progress.note("comparing", rows: rows) }
         let previews = dryRun ? try store.preview() : []
-        var counts = try store.merge()
+        let steps = ImportStore.mergeSteps
+        var counts = try store.merge { table in
+            let number = (steps.firstIndex(of: table) ?? 0) + 1
+            progress.note("merging \(table) (\(number) of \(steps.count))", rows: rows)
+        }
         counts.plansCreated = plans.plansCreated
         counts.plansChanged = plans.plansChanged
         var outcome = ImportOutcome(
@@ -340,7 +347,9 @@ struct Importer {
             rejectedReleases: skipped.count, rejectedRows: report.invalidRows + skippedRows.count, rejectsPath: rejectsPath,
             batch: nil, warnings: warnings, earlierBatch: nil, previews: previews)
         if let before {
+            progress.note("reading the portfolio as it would be", rows: rows)
             let after = try loader.read(db)
+            progress.note("detecting conflicts in both", rows: rows)
             let old = ConflictDetector.detect(in: before)
             let new = ConflictDetector.detect(in: after)
             let oldIDs = Set(old.map(\.identity))
@@ -414,7 +423,8 @@ final class ProgressLine {
     /// enough that the step will take seconds (the database's work cannot report progress).
     func note(_ step: String, rows: Int) {
         guard isTerminal, shown || rows >= 100_000 else { return }
-        write("\(name): \(step) \(Self.grouped(rows)) rows…")
+        let elapsed = Int(Date().timeIntervalSince(start))
+        write("\(name): \(Self.grouped(rows)) rows read; \(step)… (\(elapsed) s)")
     }
 
     func finish() {
