@@ -161,10 +161,29 @@ public struct ImportStore {
         try db.execute("SET client_connection_check_interval = '1s'", simple: true)
     }
 
+    /// The planning tables the merge joins and writes.
+    static let planningTables = ["release_plan", "release", "release_dependency", "release_package", "release_unit",
+                                 "environment_booking"]
+
     /// Creates the staging table; call inside the import's transaction.
     public func createStaging() throws {
         // Sorting and hashing a million rows in memory rather than in temporary files.
         try db.execute("SET LOCAL work_mem = '256MB'", simple: true)
+        // Statistics far below what a planning table holds (its pages were last counted when
+        // nearly every row on them was dead: vacuumed after a rolled-back dry run, before ANALYZE
+        // saw the rows imported since) make the planner probe it row by row: re-importing a
+        // million rows then took minutes instead of seconds. The importer may not ANALYZE tables
+        // it does not own; while the statistics are that far off, it joins by hashing instead,
+        // which is right for any size. The planner's own estimate: rows per page, as last
+        // counted, times the pages there are now.
+        let statisticsUnderstate = try db.query("""
+            SELECT EXISTS (
+                SELECT 1 FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid
+                WHERE s.schemaname = 'public' AND s.relname = ANY ($1::text[]) AND c.reltuples >= 0 AND c.relpages > 0
+                  AND s.n_live_tup > 1000 + 10 * c.reltuples / c.relpages
+                                                * (pg_relation_size(c.oid) / current_setting('block_size')::numeric))
+            """, [Self.planningTables]).first?.decode(Bool.self, 0) ?? false
+        if statisticsUnderstate { try db.execute("SET LOCAL enable_nestloop = off", simple: true) }
         try db.execute("""
             CREATE TEMPORARY TABLE import_staging (
                 line integer NOT NULL, release_no integer NOT NULL, grp text NOT NULL, plan text, plan_title text, change_ref text,
