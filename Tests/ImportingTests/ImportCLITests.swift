@@ -177,13 +177,8 @@ struct ImportCLITests {
 
     @Test("an importer killed with SIGKILL in the middle of a large import leaves nothing of it")
     func killedImport() throws {
-        let f = try ImportCLIFixture.make()
+        let f = try Self.benchFixture()
         defer { f.drop() }
-        try f.admin.execute(try String(contentsOf: ImportCLIFixture.examples.appendingPathComponent("../../scripts/bench-seed.sql"),
-                                       encoding: .utf8), simple: true)
-        try f.admin.execute("""
-            INSERT INTO membership (group_id, role_name, role) SELECT id, $1, 'release-manager' FROM management_group WHERE code LIKE 'G__'
-            """, [f.planning.login("alice")])
         let path = try ImportCLIFixture.file("large.csv", Self.largeFile(releases: 20_000, rowsPerRelease: 10))
         let before = try f.footprint()
 
@@ -213,13 +208,8 @@ struct ImportCLITests {
 
     @Test("a large import shows its steps on one line of a terminal, and nothing on a pipe")
     func progressOnATerminal() throws {
-        let f = try ImportCLIFixture.make()
+        let f = try Self.benchFixture()
         defer { f.drop() }
-        try f.admin.execute(try String(contentsOf: ImportCLIFixture.examples.appendingPathComponent("../../scripts/bench-seed.sql"),
-                                       encoding: .utf8), simple: true)
-        try f.admin.execute("""
-            INSERT INTO membership (group_id, role_name, role) SELECT id, $1, 'release-manager' FROM management_group WHERE code LIKE 'G__'
-            """, [f.planning.login("alice")])
         // 100,000 rows: the size from which the steps after reading are shown.
         let path = try ImportCLIFixture.file("progress.csv", Self.largeFile(releases: 10_000, rowsPerRelease: 10))
         let piped = try f.planning.run("alice", "import", path)
@@ -255,13 +245,8 @@ struct ImportCLITests {
     /// releases: seconds per statement that way, well under one by hashing.
     @Test("a re-import right after a large import stays fast while the statistics still say empty")
     func staleStatisticsAfterADryRun() throws {
-        let f = try ImportCLIFixture.make()
+        let f = try Self.benchFixture()
         defer { f.drop() }
-        try f.admin.execute(try String(contentsOf: ImportCLIFixture.examples.appendingPathComponent("../../scripts/bench-seed.sql"),
-                                       encoding: .utf8), simple: true)
-        try f.admin.execute("""
-            INSERT INTO membership (group_id, role_name, role) SELECT id, $1, 'release-manager' FROM management_group WHERE code LIKE 'G__'
-            """, [f.planning.login("alice")])
         let file = Self.largeFile(releases: 10_000, rowsPerRelease: 2)
         let path = try ImportCLIFixture.file("stale.csv", file)
         let changed = try ImportCLIFixture.file("stale-changed.csv",
@@ -280,6 +265,18 @@ struct ImportCLITests {
                                 environment: ["PGOPTIONS": "-c statement_timeout=5s"])
         #expect(again.status == 0, "\(again)")
         #expect(again.stdout.contains("10000 changed"), "\(again)")
+    }
+
+    /// The fixture with the benchmark's groups, windows and environments (scripts/bench-seed.sql),
+    /// alice release-manager of every group: what `largeFile` refers to.
+    static func benchFixture() throws -> ImportCLIFixture {
+        let f = try ImportCLIFixture.make()
+        try f.admin.execute(try String(contentsOf: ImportCLIFixture.examples.appendingPathComponent("../../scripts/bench-seed.sql"),
+                                       encoding: .utf8), simple: true)
+        try f.admin.execute("""
+            INSERT INTO membership (group_id, role_name, role) SELECT id, $1, 'release-manager' FROM management_group WHERE code LIKE 'G__'
+            """, [f.planning.login("alice")])
+        return f
     }
 
     /// The shape of scripts/gen-import-csv's files, small enough to write in a test.
