@@ -267,6 +267,31 @@ struct ImportCLITests {
         #expect(again.stdout.contains("10000 changed"), "\(again)")
     }
 
+    @Test("relplan audit shows a bulk entry's first keys and how many in a table, all of them in json")
+    func bulkAuditThroughTheCLI() throws {
+        let f = try ImportCLIFixture.make()
+        defer { f.drop() }
+        var file = "group,plan,release,release_title,window,priority,package,unit,unit_kind,target,version\n"
+        for release in 1...3 {
+            for unit in 1...40 { file += "CRM,CRM-Q,B-\(release),Bulk,SW-2027-05-01,3,core,u-\(unit),application,ci-\(unit),1.0\n" }
+        }
+        #expect(try f.planning.run("alice", "import", try ImportCLIFixture.file("bulk.csv", file)).status == 0)
+        let table = try f.planning.run("alice", "audit", "--group", "CRM")
+        let line = try #require(table.stdout.split(separator: "\n").first { $0.contains("release_unit") })
+        #expect(line.contains("… (120 keys)"), "\(line)")
+        #expect(line.contains("120 rows in 3 releases"), "\(line)")
+        #expect(line.count < 250, "\(line)")
+        let json = try f.planning.run("alice", "audit", "--group", "CRM", "--format", "json")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let entries = try #require(document["entries"] as? [[String: Any]])
+        let units = try #require(entries.first { $0["table"] as? String == "release_unit" })
+        #expect((units["row"] as? String)?.split(whereSeparator: { $0 == "," || $0 == ";" }).count == 120)
+        // Read for one release, its own part: 40 rows.
+        let release = try f.planning.run("alice", "audit", "--release", "CRM/B-2")
+        let own = try #require(release.stdout.split(separator: "\n").first { $0.contains("release_unit") })
+        #expect(own.contains("… (40 keys)") && own.contains("40 rows"), "\(own)")
+    }
+
     /// The fixture with the benchmark's groups, windows and environments (scripts/bench-seed.sql),
     /// alice release-manager of every group: what `largeFile` refers to.
     static func benchFixture() throws -> ImportCLIFixture {

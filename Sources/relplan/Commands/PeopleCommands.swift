@@ -151,12 +151,24 @@ struct AuditCommand: ParsableCommand {
         let since = try since.map { try time.instant($0, option: "--since") }
         let zone = try time.zone
         try connection.run { db in
+            let table = output.format == .table
             let rows = try AuditTrail(db).entries(group: group, release: ref, since: since, limit: limit).map { e -> [Cell] in
                 [.int(Int(e.id)), .timestamp(e.at), .text(e.login), .text(e.actingRole), .text(e.table), .text(e.operation.lowercased()),
-                 .text(e.rowKey), .text(e.group), .text(e.release), .text(e.change)]
+                 .text(table ? Self.shortened(e.rowKey) : e.rowKey), .text(e.group), .text(e.release), .text(e.change)]
             }
             output.print(Listing(noun: "entries", columns: ["id", "at", "login", "acting_role", "table", "operation", "row", "group", "release", "change"],
                                  rows: rows), zone: zone)
         }
+    }
+
+    /// A bulk entry lists the keys of every row it covers, up to a million; a table shows the
+    /// first few and how many (json and csv keep them all).
+    static func shortened(_ keys: String, limit: Int = 48) -> String {
+        guard keys.count > limit else { return keys }
+        let count = keys.split(whereSeparator: { $0 == "," || $0 == ";" }).count
+        guard count > 1 else { return keys }
+        let head = keys.prefix(limit)
+        let cut = head.lastIndex(where: { $0 == "," || $0 == ";" }) ?? head.endIndex
+        return "\(head[..<cut])… (\(count) keys)"
     }
 }
