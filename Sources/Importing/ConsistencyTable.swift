@@ -161,40 +161,18 @@ enum StableHash {
 
 /// Whether any unit (group, release, package, unit) may be given on more than one row.
 ///
-/// Keeps one 64-bit hash per unit, 16 bytes per unit at most. A hash seen twice means "maybe
-/// repeated" (a collision is as good as a repeat here): the database then summarises repeated
-/// units itself. Nearly every file gives each unit once, and then it need not.
+/// Keeps one 64-bit hash per unit. A hash seen twice means "maybe repeated" (a collision is as
+/// good as a repeat here): the database then summarises repeated units itself. Nearly every file
+/// gives each unit once, and then it need not.
 struct UnitSightings {
-    private var slots = [UInt64](repeating: 0, count: 1024)
-    private var count = 0
+    private var seen = Set<UInt64>()
     private(set) var mayRepeat = false
 
     mutating func see(_ hash: UInt64) {
         guard !mayRepeat else { return }
-        let value = hash == 0 ? 1 : hash
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: value) & mask
-        while slots[slot] != 0 {
-            if slots[slot] == value {
-                mayRepeat = true
-                slots = []  // no longer needed
-                return
-            }
-            slot = (slot + 1) & mask
-        }
-        slots[slot] = value
-        count += 1
-        if count * 2 > slots.count { grow() }
-    }
-
-    private mutating func grow() {
-        let old = slots
-        slots = [UInt64](repeating: 0, count: old.count * 2)
-        let mask = slots.count - 1
-        for value in old where value != 0 {
-            var slot = Int(truncatingIfNeeded: value) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = value
+        if !seen.insert(hash).inserted {
+            mayRepeat = true
+            seen = []  // no longer needed
         }
     }
 }
