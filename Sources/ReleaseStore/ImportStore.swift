@@ -312,7 +312,17 @@ public struct ImportStore {
         // Without repeated units the view is a plain filter, through which the planner sees the
         // staging table's statistics (a UNION ALL would hide them and invite nested loops).
         try db.execute(repeated ? Self.unitsView : Self.singleUnitsView, simple: true)
+        try db.execute(Self.partsViews, simple: true)
     }
+
+    /// The file's packages and bookings, once each, by release number; read by the merge and
+    /// the dry run. (Like `import_unit`, views over the staging table: dropped before commit.)
+    static let partsViews = """
+        CREATE TEMPORARY VIEW import_staged_package AS
+        SELECT DISTINCT release_no, package FROM import_staging WHERE package IS NOT NULL;
+        CREATE TEMPORARY VIEW import_staged_booking AS
+        SELECT DISTINCT release_no, environment, env_start, env_end FROM import_staging WHERE environment IS NOT NULL
+        """
 
     static let singleUnitsView = """
         CREATE TEMPORARY VIEW import_unit AS
@@ -594,7 +604,7 @@ public struct ImportStore {
         try db.execute("""
             INSERT INTO release_package (group_id, release_id, code)
             SELECT d.group_id, d.release_id, s.package
-            FROM (SELECT DISTINCT release_no, package FROM import_staging WHERE package IS NOT NULL) s
+            FROM import_staged_package s
             JOIN import_release_diff d ON d.release_no = s.release_no
             WHERE NOT d.existed
             """)
@@ -602,7 +612,7 @@ public struct ImportStore {
             WITH merged AS (
                 INSERT INTO release_package (group_id, release_id, code)
                 SELECT d.group_id, d.release_id, s.package
-                FROM (SELECT DISTINCT release_no, package FROM import_staging WHERE package IS NOT NULL) s
+                FROM import_staged_package s
                 JOIN import_release_diff d ON d.release_no = s.release_no
                 WHERE d.existed
                   AND NOT EXISTS (SELECT 1 FROM release_package e WHERE e.release_id = d.release_id AND e.code = s.package)
@@ -664,8 +674,7 @@ public struct ImportStore {
         try db.execute("""
             INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
             SELECT d.group_id, d.release_id, e.id, tstzrange(b.env_start, b.env_end), 'tentative'
-            FROM (SELECT DISTINCT release_no, environment, env_start, env_end
-                  FROM import_staging WHERE environment IS NOT NULL) b
+            FROM import_staged_booking b
             JOIN import_release_diff d ON d.release_no = b.release_no
             JOIN environment e ON e.code = b.environment
             WHERE NOT d.existed
@@ -674,8 +683,7 @@ public struct ImportStore {
             WITH merged AS (
                 INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
                 SELECT d.group_id, d.release_id, e.id, tstzrange(b.env_start, b.env_end), 'tentative'
-                FROM (SELECT DISTINCT release_no, environment, env_start, env_end
-                      FROM import_staging WHERE environment IS NOT NULL) b
+                FROM import_staged_booking b
                 JOIN import_release_diff d ON d.release_no = b.release_no
                 JOIN environment e ON e.code = b.environment
                 -- Compared on the range's bounds: timestamps hash and compare faster than ranges.
@@ -688,8 +696,8 @@ public struct ImportStore {
                 RETURNING release_id)
             INSERT INTO import_touched SELECT DISTINCT release_id FROM merged
             """)
-        // Temporary tables go at commit; the view over them must go first.
-        try db.execute("DROP VIEW import_unit", simple: true)
+        // Temporary tables go at commit; the views over them must go first.
+        try db.execute("DROP VIEW import_unit, import_staged_package, import_staged_booking", simple: true)
         guard let row = try db.query("""
             SELECT count(*) FILTER (WHERE NOT d.existed),
                    count(*) FILTER (WHERE d.existed AND (d.changed OR d.release_id IN (SELECT release_id FROM import_touched))),
@@ -741,9 +749,7 @@ public struct ImportStore {
             LEFT JOIN service_window ow ON ow.id = d.old_window_id LEFT JOIN service_window nw ON nw.id = d.new_window_id
             LEFT JOIN (SELECT release_no, count(*) AS n FROM import_unit GROUP BY 1) uc
                    ON uc.release_no = d.release_no
-            LEFT JOIN (SELECT release_no, count(*) AS n
-                       FROM (SELECT DISTINCT release_no, environment, env_start, env_end FROM import_staging
-                             WHERE environment IS NOT NULL) b GROUP BY 1) bc
+            LEFT JOIN (SELECT release_no, count(*) AS n FROM import_staged_booking GROUP BY 1) bc
                    ON bc.release_no = d.release_no
             ORDER BY d.first_line
             """).rows {
