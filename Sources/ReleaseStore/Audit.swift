@@ -54,7 +54,16 @@ public struct AuditTrail {
             AuditEntry(id: try $0.decode(Int64.self, 0), at: try $0.decode(Date.self, 1), login: try $0.decode(String.self, 2),
                        actingRole: try $0.decode(String.self, 3), table: try $0.decode(String.self, 4), operation: try $0.decode(String.self, 5),
                        rowKey: try $0.decode(String.self, 6), group: try $0.decode(String?.self, 7), release: try $0.decode(String?.self, 8),
-                       change: try $0.decode(String?.self, 9) ?? "")
+                       change: Self.utcStyle(try $0.decode(String?.self, 9) ?? ""))
         }.reversed()
+    }
+
+    private static let offsetStamp = try? NSRegularExpression(pattern: "([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(\\.[0-9]+)?\\+00:00")
+
+    /// The trail keeps rows as JSON, whose timestamps read `2027-03-14T17:00:00+00:00`; shown as
+    /// everything else shows them: `2027-03-14T17:00:00Z` (the session's zone is UTC).
+    static func utcStyle(_ text: String) -> String {
+        guard text.contains("+00:00"), let offsetStamp else { return text }
+        return offsetStamp.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "$1Z")
     }
 }

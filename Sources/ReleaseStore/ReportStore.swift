@@ -70,10 +70,68 @@ public struct ReportStore {
         }
     }
 
+    /// How `conflicts` stand against the last nightly run: new (not open in the history), open
+    /// (open there too) and resolved (open there, gone now; among those involving `group`).
+    /// nil when no nightly report has run yet: there is nothing to compare with.
+    public func standing(of conflicts: [Conflict], group: String?, _ db: Connection) throws -> (new: Int, open: Int, resolved: Int)? {
+        guard try db.query("SELECT EXISTS (SELECT FROM report_run)").first?.decode(Bool.self, 0) == true else { return nil }
+        var open = Set<String>()
+        var openGroups: [String: [String]] = [:]
+        for row in try db.query("SELECT identity, groups FROM conflict_history WHERE resolved_at IS NULL").rows {
+            let identity = try row.decode(String.self, 0)
+            open.insert(identity)
+            openGroups[identity] = try row.decode([String].self, 1)
+        }
+        let current = Set(conflicts.map(\.identity))
+        let stillOpen = current.intersection(open).count
+        let resolved = open.subtracting(current).filter { identity in group.map { openGroups[identity]?.contains($0) ?? false } ?? true }.count
+        return (conflicts.count - stillOpen, stillOpen, resolved)
+    }
+
     /// Records this run's conflicts and returns every conflict with its status: new and open ones,
     /// and those resolved since the previous run.
     public func record(_ conflicts: [Conflict], startedAt: Date, now: Date, _ db: Connection) throws -> [HistoryEntry] {
+        try db.retryingTransaction { db in try recordHistory(conflicts, startedAt: startedAt, now: now, db) }
+    }
+
+    /// One calendar event as the nightly job records it: which calendar ('' for all groups, else
+    /// the group's code), its UID, and a digest of its time and content.
+    public struct CalendarEvent: Sendable {
+        public let calendar: String
+        public let uid: String
+        public let fingerprint: String
+
+        public init(calendar: String, uid: String, fingerprint: String) {
+            self.calendar = calendar
+            self.uid = uid
+            self.fingerprint = fingerprint
+        }
+    }
+
+    /// SEQUENCE and LAST-MODIFIED of an event, by calendar and UID.
+    public typealias Revisions = [String: [String: (sequence: Int, lastModified: Date)]]
+
+    /// Records the run's conflicts (as `record`) and, in the same transaction, its calendars'
+    /// events: `events` turns the history into the events, and each gets its SEQUENCE (up by one
+    /// when its digest changed since it was last recorded) and LAST-MODIFIED.
+    public func record(_ conflicts: [Conflict], startedAt: Date, now: Date, _ db: Connection,
+                       events: ([HistoryEntry]) throws -> [CalendarEvent]) throws -> (history: [HistoryEntry], revisions: Revisions) {
         try db.retryingTransaction { db in
+            let history = try recordHistory(conflicts, startedAt: startedAt, now: now, db)
+            let recorded = try events(history)
+            var revisions: Revisions = [:]
+            guard !recorded.isEmpty else { return (history, revisions) }
+            for row in try db.query("SELECT calendar, uid, sequence, last_modified FROM relplan_record_calendar_events($1, $2, $3, $4)",
+                                    [recorded.map(\.calendar), recorded.map(\.uid), recorded.map(\.fingerprint), now]).rows {
+                revisions[try row.decode(String.self, 0), default: [:]][try row.decode(String.self, 1)] =
+                    (try row.decode(Int.self, 2), try row.decode(Date.self, 3))
+            }
+            return (history, revisions)
+        }
+    }
+
+    private func recordHistory(_ conflicts: [Conflict], startedAt: Date, now: Date, _ db: Connection) throws -> [HistoryEntry] {
+        do {
             var known: [String: (firstSeen: Date, open: Bool)] = [:]
             for row in try db.query("SELECT identity, first_seen, resolved_at IS NULL FROM conflict_history").rows {
                 known[try row.decode(String.self, 0)] = (try row.decode(Date.self, 1), try row.decode(Bool.self, 2))

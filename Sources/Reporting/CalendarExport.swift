@@ -9,7 +9,90 @@ import Scheduling
 enum CalendarExport {
     static let productID = "-//relplan//nightly report//EN"
 
-    static func render(_ report: NightlyReport, ordered: [NightlyReport.TrackedConflict]) -> String {
+    /// One VEVENT, before it is written: what its SEQUENCE is kept for.
+    struct Event: Sendable {
+        let uid: String
+        let interval: Interval
+        let summary: String
+        let description: String
+        let categories: [String]
+        let transparent: Bool
+        let cancelled: Bool
+
+        /// A digest of everything the event says in `zone` (FNV-1a, 64 bits, hex): it changes
+        /// when the event's time or content does, and only then.
+        func fingerprint(_ clock: ReportClock) -> String {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            func mix(_ text: String) {
+                for byte in text.utf8 {
+                    hash ^= UInt64(byte)
+                    hash = hash &* 0x100_0000_01b3
+                }
+                hash ^= 0x1F
+                hash = hash &* 0x100_0000_01b3
+            }
+            mix(clock.zone.identifier)
+            mix(clock.icalLocal(interval.start))
+            mix(clock.icalLocal(max(interval.end, interval.start)))
+            mix(summary)
+            mix(description)
+            for category in categories { mix(category) }
+            mix(transparent ? "T" : "O")
+            mix(cancelled ? "C" : "")
+            let hex = String(hash, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }
+    }
+
+    /// Every event of the report's calendar, in the order it is written.
+    static func events(_ report: NightlyReport, ordered: [NightlyReport.TrackedConflict]) -> [Event] {
+        let windows = report.windows.sorted { ($0.interval.start, $0.code) < ($1.interval.start, $1.code) }
+        let freezes = report.freezes.sorted { ($0.interval.start, $0.code) < ($1.interval.start, $1.code) }
+        let deployments = report.deployments.sorted {
+            ($0.interval.start, $0.release, $0.interval.end, $0.window ?? "", $0.title)
+                < ($1.interval.start, $1.release, $1.interval.end, $1.window ?? "", $1.title)
+        }
+        var events: [Event] = []
+        events.reserveCapacity(windows.count + freezes.count + deployments.count)
+        var uids = UIDSet()
+        for w in windows {
+            let releases = w.releases.isEmpty ? "none yet" : w.releases.joined(separator: ", ")
+            events.append(Event(
+                uid: uids.claim("window-\(w.code)") + "@relplan", interval: w.interval,
+                summary: "Service window \(w.code) (\(w.used)/\(w.capacity) used)",
+                description: "Service window \(w.code) (\(w.kind)), capacity \(w.capacity), \(w.used) used.\nReleases: \(releases)",
+                categories: ["service-window"], transparent: true, cancelled: false))
+        }
+        for f in freezes {
+            events.append(Event(
+                uid: uids.claim("freeze-\(f.code)") + "@relplan", interval: f.interval,
+                summary: "Freeze \(f.code): \(OneLine.text(f.reason))",
+                description: f.environment.map { "Freeze of environment \($0): no booking of it may overlap. \(f.reason)" }
+                    ?? "Freeze of all deployments: none may overlap. \(f.reason)",
+                categories: ["freeze"], transparent: true, cancelled: false))
+        }
+        let notes = conflictNotes(ordered)
+        for d in deployments {
+            var description = "Deployment of \(d.release) (\(d.group)): \(d.title)\nStatus: \(d.status)"
+            if let window = d.window { description += "\nService window: \(window)" }
+            let conflicts = notes[d.release] ?? []
+            if !conflicts.isEmpty {
+                description += "\n\nConflicts:"
+                for c in conflicts { description += "\n- \(c.type.rawValue) (\(c.severity.rawValue)): \(c.message(in: report.timeZone))" }
+            }
+            events.append(Event(
+                uid: uids.claim("deployment-\(d.release)") + "@relplan", interval: d.interval,
+                summary: "\(conflicts.isEmpty ? "" : "⚠ ")Deploy \(d.release): \(OneLine.text(d.title))",
+                description: description,
+                categories: conflicts.isEmpty ? ["deployment"] : ["deployment", "conflict"],
+                transparent: false, cancelled: d.status == "cancelled"))
+        }
+        return events
+    }
+
+    /// The calendar. `sequences` gives each event's SEQUENCE and LAST-MODIFIED by UID, as the
+    /// nightly job keeps them; an event without an entry has SEQUENCE 0 and no LAST-MODIFIED.
+    static func render(_ report: NightlyReport, events: [Event], sequences: [String: EventRevision] = [:]) -> String {
         let clock = ReportClock(zone: report.timeZone)
         let tzid = "TZID=\(ICalendarText.parameterValue(report.timeZone.identifier))"
         let stamp = utcStamp(report.generatedAt)
@@ -23,55 +106,28 @@ enum CalendarExport {
         ics.property("X-WR-CALNAME", text: "relplan: \(report.group ?? "all groups")")
         ics.property("X-WR-TIMEZONE", text: report.timeZone.identifier)
 
-        let windows = report.windows.sorted { ($0.interval.start, $0.code) < ($1.interval.start, $1.code) }
-        let freezes = report.freezes.sorted { ($0.interval.start, $0.code) < ($1.interval.start, $1.code) }
-        let deployments = report.deployments.sorted {
-            ($0.interval.start, $0.release, $0.interval.end, $0.window ?? "", $0.title)
-                < ($1.interval.start, $1.release, $1.interval.end, $1.window ?? "", $1.title)
-        }
-
         var spanStart = report.horizon.start, spanEnd = report.horizon.end
-        for interval in windows.lazy.map(\.interval) + freezes.lazy.map(\.interval) + deployments.lazy.map(\.interval) {
+        for interval in events.lazy.map(\.interval) {
             spanStart = min(spanStart, interval.start)
             spanEnd = max(spanEnd, interval.end)
         }
-        writeTimeZone(report.timeZone, from: spanStart, to: spanEnd, into: &ics)
+        writeTimeZone(report.timeZone, names: report.zoneNames, from: spanStart, to: spanEnd, into: &ics)
 
-        var uids = UIDSet()
-        for w in windows {
-            let releases = w.releases.isEmpty ? "none yet" : w.releases.joined(separator: ", ")
-            writeEvent(
-                into: &ics, uid: uids.claim("window-\(w.code)"), stamp: stamp, interval: w.interval, clock: clock, tzid: tzid,
-                summary: "Service window \(w.code) (\(w.used)/\(w.capacity) used)",
-                description: "Service window \(w.code) (\(w.kind)), capacity \(w.capacity), \(w.used) used.\nReleases: \(releases)",
-                categories: ["service-window"], transparent: true
-            )
-        }
-        for f in freezes {
-            writeEvent(
-                into: &ics, uid: uids.claim("freeze-\(f.code)"), stamp: stamp, interval: f.interval, clock: clock, tzid: tzid,
-                summary: "Freeze \(f.code): \(f.reason)",
-                description: f.environment.map { "Freeze of environment \($0): no booking of it may overlap. \(f.reason)" }
-                    ?? "Freeze of all deployments: none may overlap. \(f.reason)",
-                categories: ["freeze"], transparent: true
-            )
-        }
-        let notes = conflictNotes(ordered)
-        for d in deployments {
-            var description = "Deployment of \(d.release) (\(d.group)): \(d.title)\nStatus: \(d.status)"
-            if let window = d.window { description += "\nService window: \(window)" }
-            let conflicts = notes[d.release] ?? []
-            if !conflicts.isEmpty {
-                description += "\n\nConflicts:"
-                for c in conflicts { description += "\n- \(c.type.rawValue) (\(c.severity.rawValue)): \(c.message)" }
-            }
-            writeEvent(
-                into: &ics, uid: uids.claim("deployment-\(d.release)"), stamp: stamp, interval: d.interval, clock: clock, tzid: tzid,
-                summary: "\(conflicts.isEmpty ? "" : "⚠ ")Deploy \(d.release): \(d.title)",
-                description: description,
-                categories: conflicts.isEmpty ? ["deployment"] : ["deployment", "conflict"],
-                transparent: false, cancelled: d.status == "cancelled"
-            )
+        for event in events {
+            let revision = sequences[event.uid]
+            ics.line("BEGIN:VEVENT")
+            ics.property("UID", text: event.uid)
+            ics.property("DTSTAMP", stamp)
+            ics.property("SEQUENCE", String(revision?.sequence ?? 0))
+            if let modified = revision?.lastModified { ics.property("LAST-MODIFIED", utcStamp(modified)) }
+            ics.property("DTSTART;\(tzid)", clock.icalLocal(event.interval.start))
+            ics.property("DTEND;\(tzid)", clock.icalLocal(max(event.interval.end, event.interval.start)))
+            ics.property("SUMMARY", text: event.summary)
+            ics.property("DESCRIPTION", text: event.description)
+            ics.property("CATEGORIES", texts: event.categories)
+            ics.property("TRANSP", event.transparent ? "TRANSPARENT" : "OPAQUE")
+            if event.cancelled { ics.property("STATUS", "CANCELLED") }
+            ics.line("END:VEVENT")
         }
         ics.line("END:VCALENDAR")
         return ics.text
@@ -86,32 +142,25 @@ enum CalendarExport {
         return notes
     }
 
-    private static func writeEvent(into ics: inout ICalendarText, uid: String, stamp: String, interval: Interval,
-                                   clock: ReportClock, tzid: String, summary: String, description: String,
-                                   categories: [String], transparent: Bool, cancelled: Bool = false) {
-        ics.line("BEGIN:VEVENT")
-        ics.property("UID", text: "\(uid)@relplan")
-        ics.property("DTSTAMP", stamp)
-        ics.property("DTSTART;\(tzid)", clock.icalLocal(interval.start))
-        ics.property("DTEND;\(tzid)", clock.icalLocal(max(interval.end, interval.start)))
-        ics.property("SUMMARY", text: summary)
-        ics.property("DESCRIPTION", text: description)
-        ics.property("CATEGORIES", texts: categories)
-        ics.property("TRANSP", transparent ? "TRANSPARENT" : "OPAQUE")
-        if cancelled { ics.property("STATUS", "CANCELLED") }
-        ics.line("END:VEVENT")
-    }
-
     /// A `VTIMEZONE` with one observance per offset change between `start` and `end`, and the one
     /// in force at `start`, so a client without the zone's rules still reads every event right.
-    static func writeTimeZone(_ zone: TimeZone, from start: Date, to end: Date, into ics: inout ICalendarText) {
+    static func writeTimeZone(_ zone: TimeZone, names: ZoneAbbreviations? = nil, from start: Date, to end: Date,
+                              into ics: inout ICalendarText) {
         let changes = offsetChanges(zone, from: start, to: end)
+        // `CET`/`CEST` as the zone database says; Foundation's own (`GMT+1` on Linux) only when it is
+        // a name, else none (TZNAME is optional).
+        func name(_ date: Date) -> String? {
+            if let names { return names.name(daylight: zone.isDaylightSavingTime(for: date)) }
+            guard let own = zone.abbreviation(for: date), !own.hasPrefix("GMT+"), !own.hasPrefix("GMT-"),
+                  !own.hasPrefix("UTC+"), !own.hasPrefix("UTC-") else { return nil }
+            return own
+        }
         ics.line("BEGIN:VTIMEZONE")
         ics.property("TZID", text: zone.identifier)
         if changes.isEmpty {
             let offset = zone.secondsFromGMT(for: start)
             writeObservance(zone.isDaylightSavingTime(for: start) ? "DAYLIGHT" : "STANDARD", onset: "19700101T000000",
-                            from: offset, to: offset, name: zone.abbreviation(for: start), into: &ics)
+                            from: offset, to: offset, name: name(start), into: &ics)
         }
         for change in changes {
             let before = zone.secondsFromGMT(for: change.addingTimeInterval(-1))
@@ -119,7 +168,7 @@ enum CalendarExport {
             // The onset is written as the wall-clock time just before the change (RFC 5545 §3.6.5).
             let onset = ReportClock(zone: TimeZone(secondsFromGMT: before) ?? zone).icalLocal(change)
             writeObservance(zone.isDaylightSavingTime(for: change) ? "DAYLIGHT" : "STANDARD", onset: onset,
-                            from: before, to: after, name: zone.abbreviation(for: change), into: &ics)
+                            from: before, to: after, name: name(change), into: &ics)
         }
         ics.line("END:VTIMEZONE")
     }

@@ -49,15 +49,18 @@ enum ConflictExport {
         var pending = TrackedLookup(ordered)
         let document = ConflictFormats.document(ordered.map(\.conflict), generatedAt: generatedAt) { conflict in
             guard let tracked = pending.take(conflict) else { return [] }
-            var pairs: [(String, JSONValue)] = [
+            let pairs: [(String, JSONValue)] = [
                 ("id", .string(conflict.identity)),
                 ("status", .string(tracked.status.rawValue)),
                 ("first_seen", .timestamp(tracked.firstSeen)),
+                // Every conflict has every key: null until it is resolved.
+                ("resolved_at", .timestamp(tracked.status == .resolved ? tracked.resolvedAt : nil)),
             ]
-            if tracked.status == .resolved { pairs.append(("resolved_at", .timestamp(tracked.resolvedAt))) }
             return pairs
         }
-        return withStatusCounts(document, ordered).serialized(pretty: true) + "\n"
+        func count(_ status: NightlyReport.Status) -> Int { ordered.lazy.filter { $0.status == status }.count }
+        return ConflictFormats.withStanding(document, new: count(.new), open: count(.open), resolved: count(.resolved))
+            .serialized(pretty: true) + "\n"
     }
 
     static func csv(_ ordered: [NightlyReport.TrackedConflict]) -> String {
@@ -67,18 +70,6 @@ enum ConflictExport {
             return [conflict.identity, tracked.status.rawValue, Timestamps.rfc3339(tracked.firstSeen),
                     tracked.resolvedAt.map(Timestamps.rfc3339) ?? ""]
         }
-    }
-
-    /// Adds `new`, `open` and `resolved` to the summary; they add up to `total`.
-    private static func withStatusCounts(_ document: JSONValue, _ conflicts: [NightlyReport.TrackedConflict]) -> JSONValue {
-        guard case .object(var pairs) = document,
-              let index = pairs.firstIndex(where: { $0.0 == "summary" }),
-              case .object(var summary) = pairs[index].1 else { return document }
-        for status in NightlyReport.Status.allCases {
-            summary.append((status.rawValue, .int(conflicts.lazy.filter { $0.status == status }.count)))
-        }
-        pairs[index].1 = .object(summary)
-        return .object(pairs)
     }
 }
 

@@ -26,22 +26,35 @@ public enum ConflictFormats {
         ])
     }
 
-    public static func csv(_ conflicts: [Conflict], extraColumns: [String] = [], extra: (Conflict) -> [String] = { _ in [] }) -> String {
-        var text = CSVText.line(columns + extraColumns)
-        for c in conflicts {
-            text += CSVText.line([c.type.rawValue, c.severity.rawValue, c.window ?? "", c.environment ?? "", c.target ?? "",
-                                  c.releases.joined(separator: "|"), c.groups.joined(separator: "|"), c.message] + extra(c))
-        }
-        return text
+    /// Adds `new`, `open` and `resolved` to the document's summary (null when unknown), so every
+    /// summary has the same keys: `conflicts --format json` and the report's `conflicts.json`.
+    public static func withStanding(_ document: JSONValue, new: Int?, open: Int?, resolved: Int?) -> JSONValue {
+        guard case .object(var pairs) = document,
+              let index = pairs.firstIndex(where: { $0.0 == "summary" }),
+              case .object(var summary) = pairs[index].1 else { return document }
+        summary += [("new", new.map { .int($0) } ?? .null), ("open", open.map { .int($0) } ?? .null),
+                    ("resolved", resolved.map { .int($0) } ?? .null)]
+        pairs[index].1 = .object(summary)
+        return .object(pairs)
     }
 
-    public static func table(_ conflicts: [Conflict]) -> String {
+    public static func csv(_ conflicts: [Conflict], dialect: CSVDialect = .standard, extraColumns: [String] = [],
+                           extra: (Conflict) -> [String] = { _ in [] }) -> String {
+        CSVText.document(header: columns + extraColumns, rows: conflicts.map { c in
+            [c.type.rawValue, c.severity.rawValue, c.window ?? "", c.environment ?? "", c.target ?? "",
+             c.releases.joined(separator: "|"), c.groups.joined(separator: "|"), c.message] + extra(c)
+        }, dialect: dialect)
+    }
+
+    /// For people: times in `zone`.
+    public static func table(_ conflicts: [Conflict], zone: TimeZone) -> String {
         guard !conflicts.isEmpty else { return "no conflicts\n" }
         var text = TextTable(headers: ["TYPE", "RESOURCE", "RELEASES"], rows: conflicts.map {
             [$0.type.rawValue, $0.window ?? $0.environment ?? $0.target ?? "", $0.releases.joined(separator: ", ")]
         }).render()
         text += "\n"
-        for c in conflicts { text += "- \(c.type.rawValue): \(c.message)\n" }
+        let times = LocalTimes(zone: zone)
+        for c in conflicts { text += "- \(c.type.rawValue): \(OneLine.text(times.render(c.text)))\n" }
         var byType: [String: Int] = [:]
         for c in conflicts { byType[c.type.rawValue, default: 0] += 1 }
         text += "\n\(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s"): "
@@ -54,13 +67,12 @@ public enum ConflictFormats {
     public static func resolutionJSON(_ resolution: Resolution, proposalIDs: [String: Int64] = [:], applied: Set<String> = []) -> JSONValue {
         .object([
             ("proposals", .array(resolution.proposals.map { p in
-                var pairs: [(String, JSONValue)] = [
+                // Every proposal has every key: `applied` false and `proposal_id` null unless --apply made or stored it.
+                .object([
                     ("release", .string(p.release)), ("action", .string(p.action.rawValue)), ("from", .string(p.from)),
-                    ("to", .string(p.to)), ("reason", .string(p.reason)),
-                ]
-                if applied.contains(p.release) { pairs.append(("applied", .bool(true))) }
-                if let id = proposalIDs[p.release] { pairs.append(("proposal_id", .int(Int(id)))) }
-                return .object(pairs)
+                    ("to", .string(p.to)), ("reason", .string(p.reason)), ("applied", .bool(applied.contains(p.release))),
+                    ("proposal_id", proposalIDs[p.release].map { .int(Int($0)) } ?? .null),
+                ])
             })),
             ("unresolved", .array(resolution.unresolved.map { .object([("release", .string($0.release)), ("reason", .string($0.reason))]) })),
             ("components", .array(resolution.components.map {
@@ -69,21 +81,24 @@ public enum ConflictFormats {
         ])
     }
 
-    public static func resolutionCSV(_ resolution: Resolution) -> String {
-        var text = CSVText.line(["release", "action", "from", "to", "reason"])
-        for p in resolution.proposals { text += CSVText.line([p.release, p.action.rawValue, p.from, p.to, p.reason]) }
-        for u in resolution.unresolved { text += CSVText.line([u.release, "unresolved", "", "", u.reason]) }
-        return text
+    public static func resolutionCSV(_ resolution: Resolution, dialect: CSVDialect = .standard) -> String {
+        CSVText.document(
+            header: ["release", "action", "from", "to", "reason"],
+            rows: resolution.proposals.map { [$0.release, $0.action.rawValue, $0.from, $0.to, $0.reason] }
+                + resolution.unresolved.map { [$0.release, "unresolved", "", "", $0.reason] },
+            dialect: dialect)
     }
 
-    public static func resolutionText(_ resolution: Resolution) -> String {
+    /// For people: the reasons' times in `zone`.
+    public static func resolutionText(_ resolution: Resolution, zone: TimeZone) -> String {
+        let times = LocalTimes(zone: zone)
         var lines: [String] = []
         if resolution.proposals.isEmpty && resolution.unresolved.isEmpty { return "nothing to resolve\n" }
-        for p in resolution.proposals { lines.append("- \(p.reason)") }
+        for p in resolution.proposals { lines.append("- \(times.render(utc: p.reason))") }
         if !resolution.unresolved.isEmpty {
             lines.append("")
             lines.append("unresolved:")
-            for u in resolution.unresolved { lines.append("- \(u.release): \(u.reason)") }
+            for u in resolution.unresolved { lines.append("- \(u.release): \(times.render(utc: u.reason))") }
         }
         if !resolution.components.isEmpty {
             lines.append("")

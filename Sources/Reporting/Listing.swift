@@ -58,13 +58,11 @@ public struct Listing: Sendable {
         .object([(noun, .array(rows.map { row in .object(zip(columns, row).map { ($0, $1.json) }) }))])
     }
 
-    public func render(_ format: OutputFormat, zone: TimeZone = .current) -> String {
+    public func render(_ format: OutputFormat, zone: TimeZone = .current, csv dialect: CSVDialect = .standard) -> String {
         switch format {
         case .json: return json.serialized(pretty: true) + "\n"
         case .csv:
-            var output = CSVText.line(columns)
-            for row in rows { output += CSVText.line(row.map { $0.text(in: zone, forTable: false) }) }
-            return output
+            return CSVText.document(header: columns, rows: rows.map { $0.map { $0.text(in: zone, forTable: false) } }, dialect: dialect)
         case .table:
             if let tableView { return tableView(zone).render(empty: "no \(noun)") }
             return TextTable(
@@ -88,7 +86,7 @@ public struct TextTable: Sendable {
     public func render(empty: String = "nothing to show") -> String {
         if rows.isEmpty { return "(\(empty))\n" }
         var widths = headers.map(\.count)
-        let cleaned = rows.map { $0.map { $0.replacingOccurrences(of: "\n", with: " ") } }
+        let cleaned = rows.map { $0.map(OneLine.text) }
         for row in cleaned {
             for (index, cell) in row.enumerated() where index < widths.count {
                 widths[index] = max(widths[index], cell.count)
@@ -119,14 +117,102 @@ extension TextTable {
     }
 }
 
-/// RFC 4180 CSV lines.
+/// How CSV output is written: RFC 4180 (`,`, CRLF, no BOM), or for a spreadsheet that reads
+/// the file by double-click in a locale whose list separator is `;` (Swedish Excel): a UTF-8 BOM
+/// and `;`. Both end records with CRLF; the importer reads either.
+public struct CSVDialect: Sendable, Equatable {
+    public var delimiter: UInt8
+    public var byteOrderMark: Bool
+
+    public static let standard = CSVDialect(delimiter: UInt8(ascii: ","), byteOrderMark: false)
+    public static let excel = CSVDialect(delimiter: UInt8(ascii: ";"), byteOrderMark: true)
+
+    public init(delimiter: UInt8, byteOrderMark: Bool) {
+        self.delimiter = delimiter
+        self.byteOrderMark = byteOrderMark
+    }
+}
+
+/// CSV records (RFC 4180: CRLF after every record, fields quoted when they hold the delimiter, a
+/// quote, CR or LF), every field made safe for spreadsheets and on one line.
+///
+/// - One line per record: a line break inside a value (a title pasted with CRLF) becomes a space,
+///   so every reader, line-oriented tools included, sees one record per line.
+/// - Formula injection (OWASP, "CSV Injection"): a field that starts with `=`, `+`, `-`, `@`, TAB
+///   or CR would be run as a formula by a spreadsheet (`=HYPERLINK(...)`). Such a field gets a
+///   single quote in front and is quoted, so the spreadsheet shows it as text. Numbers (`-5`,
+///   `+3.5`) are left as they are. JSON is never changed.
 public enum CSVText {
-    public static func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == ";" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    /// One field, escaped for `dialect`.
+    public static func field(_ text: String, dialect: CSVDialect = .standard) -> String {
+        var value = OneLine.text(text)
+        let risky = text.utf8.first.map(isFormulaStart) == true && !isNumber(text)
+        if risky { value = "'" + value }
+        let delimiter = Character(Unicode.Scalar(dialect.delimiter))
+        guard risky || value.contains(where: { $0 == delimiter || $0 == "\"" || $0 == "," || $0 == ";" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    public static func line(_ fields: [String]) -> String {
-        fields.map(field).joined(separator: ",") + "\n"
+    /// One record, CRLF-terminated.
+    public static func line(_ fields: [String], dialect: CSVDialect = .standard) -> String {
+        fields.map { field($0, dialect: dialect) }.joined(separator: String(Unicode.Scalar(dialect.delimiter))) + "\r\n"
+    }
+
+    /// What goes before the header: the UTF-8 BOM for the Excel dialect, else nothing.
+    public static func preamble(_ dialect: CSVDialect) -> String {
+        dialect.byteOrderMark ? "\u{FEFF}" : ""
+    }
+
+    /// A whole CSV document: preamble, header, records.
+    public static func document(header: [String], rows: [[String]], dialect: CSVDialect = .standard) -> String {
+        var text = preamble(dialect) + line(header, dialect: dialect)
+        for row in rows { text += line(row, dialect: dialect) }
+        return text
+    }
+
+    private static func isFormulaStart(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D: true
+        default: false
+        }
+    }
+
+    /// `-5`, `+3.5`: a plain number, which a spreadsheet reads as a number and never as a formula.
+    private static func isNumber(_ text: String) -> Bool {
+        var bytes = text.utf8.dropFirst()
+        guard let first = bytes.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        var seenPoint = false
+        while let byte = bytes.popFirst() {
+            if byte == UInt8(ascii: "."), !seenPoint, bytes.first.map({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) == true {
+                seenPoint = true
+                continue
+            }
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return false }
+        }
+        return true
+    }
+}
+
+/// Text for places that hold one line (a table cell, a CSV record, an event's SUMMARY, a
+/// tooltip): every line break (LF, CR, CRLF, NEL, LINE and PARAGRAPH SEPARATOR) becomes one space.
+/// Places that hold several lines (`release show`, the HTML body) keep the breaks.
+public enum OneLine {
+    public static func text(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isBreak) else { return text }
+        var output = String.UnicodeScalarView()
+        var previousCR = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" && previousCR { previousCR = false; continue }
+            previousCR = scalar == "\r"
+            output.append(isBreak(scalar) ? " " : scalar)
+        }
+        return String(output)
+    }
+
+    private static func isBreak(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A, 0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029: true
+        default: false
+        }
     }
 }

@@ -167,6 +167,8 @@ public struct NightlyReport: Sendable {
     public var bars: [Bar]
     public var freezes: [FreezePeriod]
     public var deployments: [Deployment]
+    /// `CET`/`CEST`: the names of the zone's times for the calendar (nil: Foundation's, if it has any).
+    public var zoneNames: ZoneAbbreviations?
 
     public init(generatedAt: Date, timeZone: TimeZone, horizon: Interval, group: String?, groups: [String],
                 conflicts: [TrackedConflict], proposals: [PendingProposal], windows: [WindowLoad],

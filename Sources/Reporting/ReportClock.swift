@@ -122,3 +122,40 @@ enum Wording {
         return hours >= 1 ? count(hours, "hour") : "less than an hour"
     }
 }
+
+/// Messages with instants (``TimedText``), written for a person in a zone: `2026-12-26 22:00`,
+/// an interval `2026-12-26 22:00–23:00` or `2026-12-26 22:00 – 2026-12-27 02:00`.
+public struct LocalTimes: Sendable {
+    public let zone: TimeZone
+
+    public init(zone: TimeZone) {
+        self.zone = zone
+    }
+
+    public func render(_ text: TimedText) -> String {
+        text.rendered(instant: instant, interval: interval)
+    }
+
+    /// A string written in UTC (a proposal's reason), with its instants in the zone.
+    public func render(utc text: String) -> String {
+        render(TimedText(parsingUTC: text))
+    }
+
+    public func instant(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return seconds > 0 ? "never" : "always" }
+        return Timestamps.local(Date(timeIntervalSince1970: seconds), in: zone)
+    }
+
+    public func interval(_ start: Double, _ end: Double) -> String {
+        let from = instant(start), to = instant(end)
+        if start.isFinite && end.isFinite && from.prefix(10) == to.prefix(10) { return "\(from)–\(to.dropFirst(11))" }
+        return "\(from) – \(to)"
+    }
+}
+
+extension Conflict {
+    /// The message with its times in `zone`, for people.
+    public func message(in zone: TimeZone) -> String {
+        LocalTimes(zone: zone).render(text)
+    }
+}

@@ -207,7 +207,7 @@ struct ReportDigest {
         return ConflictLine(
             id: escape(c.identity), status: tracked.status.rawValue, type: c.type.rawValue, severity: c.severity.rawValue,
             resource: resource, releases: c.releases.map(escape).joined(separator: ", "),
-            message: escape(c.message), age: age
+            message: escape(c.message(in: clock.zone)), age: age
         )
     }
 
@@ -243,7 +243,7 @@ enum MarkdownText {
             case "_" where !(previous.isLetter || previous.isNumber) || !(next?.isLetter == true || next?.isNumber == true):
                 // Inside a word (`HR_PAY`) an underscore is plain text; at its edges it starts emphasis.
                 output.append("\\_")
-            case "\n", "\r":
+            case "\n", "\r", "\r\n", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}":
                 output.append(" ")
             default:
                 output.append(character)

@@ -58,20 +58,45 @@ public struct ReportRenderer: Sendable {
         return try TemplateRendering.render(page, template: "report.html.mustache")
     }
 
-    /// `calendar.ics`: windows, freezes and deployments for a calendar subscription.
-    public func calendar() -> String {
-        CalendarExport.render(report, ordered: ordered)
+    /// The calendar's events by UID with a digest of each one's time and content: what the
+    /// nightly job records to give each event its SEQUENCE (it goes up when the digest changes).
+    public func calendarEvents() -> [CalendarEventDigest] {
+        let clock = ReportClock(zone: report.timeZone)
+        return CalendarExport.events(report, ordered: ordered).map { CalendarEventDigest(uid: $0.uid, fingerprint: $0.fingerprint(clock)) }
+    }
+
+    /// `calendar.ics`: windows, freezes and deployments for a calendar subscription, each event
+    /// with its SEQUENCE and LAST-MODIFIED from `revisions` (by UID; SEQUENCE 0 when missing).
+    public func calendar(revisions: [String: EventRevision] = [:]) -> String {
+        CalendarExport.render(report, events: CalendarExport.events(report, ordered: ordered), sequences: revisions)
     }
 
     /// Every file, named as in `fileNames`.
-    public func files() throws(ReportError) -> [ReportFile] {
+    public func files(revisions: [String: EventRevision] = [:]) throws(ReportError) -> [ReportFile] {
         [
             ReportFile(name: "conflicts.json", contents: Data(conflictsJSON().utf8)),
             ReportFile(name: "conflicts.csv", contents: Data(conflictsCSV().utf8)),
             ReportFile(name: "report.md", contents: Data(try markdown().utf8)),
             ReportFile(name: "report.html", contents: Data(try html().utf8)),
-            ReportFile(name: "calendar.ics", contents: Data(calendar().utf8)),
+            ReportFile(name: "calendar.ics", contents: Data(calendar(revisions: revisions).utf8)),
         ]
+    }
+}
+
+/// A calendar event's UID and a digest of what it says (its time and content).
+public struct CalendarEventDigest: Sendable, Equatable {
+    public let uid: String
+    public let fingerprint: String
+}
+
+/// An event's SEQUENCE and LAST-MODIFIED, as the nightly job keeps them between runs.
+public struct EventRevision: Sendable, Equatable {
+    public let sequence: Int
+    public let lastModified: Date
+
+    public init(sequence: Int, lastModified: Date) {
+        self.sequence = sequence
+        self.lastModified = lastModified
     }
 }
 

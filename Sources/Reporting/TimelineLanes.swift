@@ -181,9 +181,11 @@ struct LaneBuilder {
 
     /// What a bar's tooltip says: the release, when, and the conflicts it is part of.
     private func tooltip(_ bar: NightlyReport.Bar, conflicts: [Conflict]) -> String {
-        var lines = ["\(bar.release) (\(bar.group)): \(bar.title)", "\(bar.kind), \(clock.span(bar.interval))"]
+        // One line per fact: a title's own line breaks would split it.
+        var lines = ["\(bar.release) (\(bar.group)): \(OneLine.text(bar.title))", "\(bar.kind), \(clock.span(bar.interval))"]
+        let times = LocalTimes(zone: clock.zone)
         for conflict in conflicts.prefix(3) {
-            lines.append("Conflict \(conflict.type.rawValue) between \(conflict.releases.joined(separator: ", ")): \(conflict.message)")
+            lines.append("Conflict \(conflict.type.rawValue) (\(conflict.severity.rawValue)) between \(conflict.releases.joined(separator: ", ")): \(OneLine.text(times.render(conflict.text)))")
         }
         if conflicts.count > 3 { lines.append("and \(conflicts.count - 3) more conflicts") }
         return lines.joined(separator: "\n")

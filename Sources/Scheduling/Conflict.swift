@@ -73,8 +73,11 @@ public struct Conflict: Sendable, Hashable {
     public var releases: [String]
     /// Sorted, unique management groups of `releases`.
     public var groups: [String]
-    /// One line a release manager understands.
+    /// One line a release manager understands, times in RFC 3339 UTC (what JSON and CSV carry).
     public var message: String
+    /// The same line with its instants kept apart, so tables and reports print them in a
+    /// person's zone (``TimedText/rendered(instant:interval:)``).
+    public var text: TimedText
     /// Stable across runs while the same releases conflict over the same resources:
     /// built from the type, the resources (window, environment, target, freeze, implementer,
     /// dependency) and the sorted release keys. Unique within one detection run.
@@ -91,6 +94,21 @@ public struct Conflict: Sendable, Hashable {
         message: String,
         identity: String
     ) {
+        self.init(type: type, severity: severity, window: window, environment: environment, target: target, releases: releases,
+                  groups: groups, text: TimedText(parsingUTC: message), identity: identity)
+    }
+
+    public init(
+        type: ConflictType,
+        severity: Severity? = nil,
+        window: String? = nil,
+        environment: String? = nil,
+        target: String? = nil,
+        releases: [String],
+        groups: [String],
+        text: TimedText,
+        identity: String
+    ) {
         self.type = type
         self.severity = severity ?? type.severity
         self.window = window
@@ -98,7 +116,8 @@ public struct Conflict: Sendable, Hashable {
         self.target = target
         self.releases = releases
         self.groups = groups
-        self.message = message
+        self.text = text
+        self.message = text.utc
         self.identity = identity
     }
 }
@@ -127,5 +146,20 @@ extension Conflict {
     static func precedes(_ a: Conflict, _ b: Conflict) -> Bool {
         if a.type != b.type { return a.type.rank < b.type.rank }
         return a.identity < b.identity
+    }
+}
+
+extension Conflict {
+    /// Equal when every field the contract prints is equal: `text` is `message` with its instants
+    /// kept apart, however its pieces happen to be split.
+    public static func == (a: Conflict, b: Conflict) -> Bool {
+        a.type == b.type && a.severity == b.severity && a.window == b.window && a.environment == b.environment
+            && a.target == b.target && a.releases == b.releases && a.groups == b.groups && a.message == b.message
+            && a.identity == b.identity
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(identity)
+        hasher.combine(message)
     }
 }

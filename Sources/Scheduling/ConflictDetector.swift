@@ -64,21 +64,23 @@ struct ConflictText {
             target: target,
             releases: sortedKeys,
             groups: groups,
-            message: message(raw, keys: keys, window: window, environment: environment, target: target),
+            text: message(raw, keys: keys, window: window, environment: environment, target: target),
             identity: identity
         )
     }
 
-    private func time(_ seconds: Double) -> String {
-        Timestamp.format(Date(timeIntervalSinceReferenceDate: seconds))
+    /// An instant of the index (seconds since 2001), rendered when the message is printed.
+    private func time(_ seconds: Double) -> TimedText.Piece {
+        .instant(seconds + Date.timeIntervalBetween1970AndReferenceDate)
     }
 
-    private func deployment(_ release: Int32) -> String {
+    private func deployment(_ release: Int32) -> TimedText.Piece {
         let r = Int(release)
-        return "\(time(index.deployStart[r]))/\(time(index.deployEnd[r]))"
+        return .interval(index.deployStart[r] + Date.timeIntervalBetween1970AndReferenceDate,
+                         index.deployEnd[r] + Date.timeIntervalBetween1970AndReferenceDate)
     }
 
-    private func message(_ raw: RawConflict, keys: [String], window: String?, environment: String?, target: String?) -> String {
+    private func message(_ raw: RawConflict, keys: [String], window: String?, environment: String?, target: String?) -> TimedText {
         // Symmetric messages name the releases in key order, so the text does not depend on the
         // order of the snapshot; `keys` keeps the raw order where roles differ.
         let sorted = keys.sorted()
@@ -114,7 +116,9 @@ struct ConflictText {
             return "deployment of \(subject) (\(deployment(raw.releases[0]))) overlaps freeze \(freeze.code)\(why)"
         case .outsideWindow:
             let w = Int(raw.window)
-            return "deployment of \(subject) (\(deployment(raw.releases[0]))) is not inside service window \(window ?? "?") (\(time(index.windowStart[w]))/\(time(index.windowEnd[w])))"
+            let span = TimedText.Piece.interval(index.windowStart[w] + Date.timeIntervalBetween1970AndReferenceDate,
+                                                index.windowEnd[w] + Date.timeIntervalBetween1970AndReferenceDate)
+            return "deployment of \(subject) (\(deployment(raw.releases[0]))) is not inside service window \(window ?? "?") (\(span))"
         case .dependencyOrder:
             guard case .dependency(let problem) = raw.detail else { return "\(subject) breaks a dependency" }
             switch problem {

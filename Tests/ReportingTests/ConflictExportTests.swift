@@ -25,7 +25,9 @@ struct ConflictExportTests {
             #expect(contractKeys.isSubset(of: Set(conflict.keys)))
             #expect(conflict["id"] is String)
             #expect((conflict["first_seen"] as? String)?.hasSuffix("Z") == true)
-            #expect((conflict["resolved_at"] != nil) == (conflict["status"] as? String == "resolved"))
+            // Every conflict has every key; resolved_at is null until it is resolved.
+            #expect(conflict.keys.contains("resolved_at"))
+            #expect((conflict["resolved_at"] is String) == (conflict["status"] as? String == "resolved"))
         }
 
         let capacity = try #require(conflicts.first)
@@ -75,7 +77,10 @@ struct ConflictExportTests {
 
     @Test("the CSV has the contract's columns plus id, status, first_seen, resolved_at, quoted as RFC 4180")
     func csv() {
-        let lines = renderer.conflictsCSV().split(separator: "\n", omittingEmptySubsequences: false)
+        // RFC 4180: every record ends with CRLF.
+        let text = renderer.conflictsCSV()
+        #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+        let lines = text.components(separatedBy: "\r\n")
         #expect(lines.first == "type,severity,window,environment,target,releases,groups,message,id,status,first_seen,resolved_at")
         #expect(lines.count == 7)  // header, five conflicts, and the final newline
         #expect(lines.last == "")
@@ -97,6 +102,6 @@ struct ConflictExportTests {
         let summary = try #require(json["summary"] as? [String: Any])
         #expect(summary["total"] as? Int == 0)
         #expect(summary["new"] as? Int == 0)
-        #expect(ReportRenderer(report).conflictsCSV().split(separator: "\n").count == 1)
+        #expect(ReportRenderer(report).conflictsCSV().components(separatedBy: "\r\n") .count == 2)
     }
 }

@@ -98,8 +98,8 @@ struct HTMLReportTests {
         let titles = conflicts.compactMap { $0["title"] as? String }
         // Three deployments in the over-full window, two bookings of TEST-INT, the deployment in the freeze.
         #expect(titles.count == 6)
-        #expect(titles.contains { $0.contains("Conflict window-capacity between CRM/R-2027.04, FIN/GL-13, HR/PAY-8: service window SW-2027-03-20 holds 3 releases, capacity 2") })
-        #expect(titles.contains { $0.hasPrefix("HR/PAY-8 (HR): Lön 8\ntentative,") && $0.contains("Conflict environment-overlap between CRM/R-2027.04, HR/PAY-8") })
+        #expect(titles.contains { $0.contains("Conflict window-capacity (error) between CRM/R-2027.04, FIN/GL-13, HR/PAY-8: service window SW-2027-03-20 holds 3 releases, capacity 2") })
+        #expect(titles.contains { $0.hasPrefix("HR/PAY-8 (HR): Lön 8\ntentative,") && $0.contains("Conflict environment-overlap (error) between CRM/R-2027.04, HR/PAY-8") })
         #expect(titles.contains { $0.hasPrefix("CRM/R-2027.05") && $0.contains("deploys during freeze FRZ-EASTER") })
         // The resolved target collision outlines nothing.
         #expect(!titles.contains { $0.contains("target-collision") })

@@ -183,7 +183,7 @@ struct WindowCommand: ParsableCommand {
                 let night = try Releases(db).windowNight(code)
                 switch output.format {
                 case .json: print(night.json.serialized(pretty: true))
-                case .csv: print(night.releaseListing.render(.csv, zone: zone), terminator: "")
+                case .csv: print(night.releaseListing.render(.csv, zone: zone, csv: output.csv), terminator: "")
                 case .table: print(night.text(zone: zone), terminator: "")
                 }
             }

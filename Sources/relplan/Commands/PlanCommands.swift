@@ -74,7 +74,7 @@ struct PlanCommand: ParsableCommand {
                     pairs += releaseTop
                     print(JSONValue.object(pairs).serialized(pretty: true))
                 case .csv:
-                    print(ReleaseView.listing(releases).render(.csv, zone: zone), terminator: "")
+                    print(ReleaseView.listing(releases).render(.csv, zone: zone, csv: output.csv), terminator: "")
                 case .table:
                     print("\(record.group)/\(record.code)  \(record.title)")
                     if let ref = record.changeRef { print("  change:       \(ref)") }

@@ -88,7 +88,7 @@ struct ReleaseCommand: ParsableCommand {
                 let detail = try Releases(db).show(ref)
                 switch output.format {
                 case .json: print(ReleaseView.json(detail).serialized(pretty: true))
-                case .csv: print(ReleaseView.listing([detail.release]).render(.csv, zone: zone), terminator: "")
+                case .csv: print(ReleaseView.listing([detail.release]).render(.csv, zone: zone, csv: output.csv), terminator: "")
                 case .table: print(ReleaseView.text(detail, zone: zone), terminator: "")
                 }
             }

@@ -58,22 +58,45 @@ struct ReportCommand: ParsableCommand {
                 let now = Date()
                 let context = try store.readContext(reader, deadlineZone: zone, now: now)
                 let conflicts = ConflictDetector.detect(in: context.snapshot)
-                let history = try store.record(conflicts, startedAt: startedAt, now: now, primary)
-                let builder = NightlyBuilder(context: context, history: history, zone: zone, now: now,
-                                             horizon: Interval(start: now, end: now.addingTimeInterval(TimeInterval(seconds))))
                 if let group, !context.groups.contains(group) {
                     throw StoreError.notFound(kind: "group", code: group, suggestion: Suggestions.nearest(to: group, in: context.groups))
                 }
                 let folder = URL(fileURLWithPath: out)
-                let all = builder.report(group: group)
-                // The reports are independent: build and render them on every core, then write.
                 let groups = group == nil ? context.groups : []
+                let zoneNames = ZoneAbbreviations.system(for: zone)
+                // The reports are independent: build them on every core. Their calendars' events get
+                // their SEQUENCE in the transaction that records the history; then render and write.
+                var renderers: [ReportRenderer] = []
+                var digests: [[CalendarEventDigest]] = []
+                let recorded = try store.record(conflicts, startedAt: startedAt, now: now, primary) { history in
+                    let builder = NightlyBuilder(context: context, history: history, zone: zone, now: now,
+                                                 horizon: Interval(start: now, end: now.addingTimeInterval(TimeInterval(seconds))))
+                    let built = Mutex<[Int: (ReportRenderer, [CalendarEventDigest])]>([:])
+                    DispatchQueue.concurrentPerform(iterations: groups.count + 1) { index in
+                        var report = builder.report(group: index == 0 ? group : groups[index - 1])
+                        report.zoneNames = zoneNames
+                        let renderer = ReportRenderer(report)
+                        let events = renderer.calendarEvents()
+                        built.withLock { $0[index] = (renderer, events) }
+                    }
+                    let all = built.withLock { table in (0...groups.count).compactMap { table[$0] } }
+                    renderers = all.map(\.0)
+                    digests = all.map(\.1)
+                    return zip(renderers, digests).flatMap { renderer, events in
+                        events.map { ReportStore.CalendarEvent(calendar: renderer.report.group ?? "", uid: $0.uid, fingerprint: $0.fingerprint) }
+                    }
+                }
                 let rendered = Mutex<[Int: Result<[ReportFile], Error>]>([:])
-                DispatchQueue.concurrentPerform(iterations: groups.count + 1) { index in
-                    let report = index == 0 ? all : builder.report(group: groups[index - 1])
-                    let result = Result { () throws -> [ReportFile] in try ReportRenderer(report).files() }
+                let toRender = renderers
+                DispatchQueue.concurrentPerform(iterations: toRender.count) { index in
+                    let renderer = toRender[index]
+                    let revisions = (recorded.revisions[renderer.report.group ?? ""] ?? [:]).mapValues {
+                        EventRevision(sequence: $0.sequence, lastModified: $0.lastModified)
+                    }
+                    let result = Result { () throws -> [ReportFile] in try renderer.files(revisions: revisions) }
                     rendered.withLock { $0[index] = result }
                 }
+                guard let all = renderers.first?.report else { return }
                 for index in 0...groups.count {
                     let target = index == 0 ? folder : folder.appendingPathComponent(groups[index - 1])
                     guard let result = rendered.withLock({ $0[index] }) else { continue }

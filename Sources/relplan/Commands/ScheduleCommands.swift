@@ -35,9 +35,14 @@ struct ConflictsCommand: ParsableCommand {
             let conflicts = try ScheduleStore(db, deadlineZone: zone).conflicts(group: group, from: from, to: to)
             found = conflicts.count
             switch output.format {
-            case .json: print(ConflictFormats.document(conflicts, generatedAt: Date()).serialized(pretty: true))
-            case .csv: print(ConflictFormats.csv(conflicts), terminator: "")
-            case .table: print(ConflictFormats.table(conflicts), terminator: "")
+            case .json:
+                // Against the last nightly run: new, open and resolved (null before the first run).
+                let standing = try ReportStore().standing(of: conflicts, group: group, db)
+                print(ConflictFormats.withStanding(ConflictFormats.document(conflicts, generatedAt: Date()),
+                                                   new: standing?.new, open: standing?.open, resolved: standing?.resolved)
+                        .serialized(pretty: true))
+            case .csv: print(ConflictFormats.csv(conflicts, dialect: output.csv), terminator: "")
+            case .table: print(ConflictFormats.table(conflicts, zone: zone), terminator: "")
             }
         }
         if exitCode && found > 0 { throw ExitCode(ExitStatus.conflictsFound.rawValue) }
@@ -94,9 +99,9 @@ struct ScheduleCommand: ParsableCommand {
                 }
                 switch output.format {
                 case .json: print(ConflictFormats.resolutionJSON(resolution, proposalIDs: proposalIDs, applied: applied).serialized(pretty: true))
-                case .csv: print(ConflictFormats.resolutionCSV(resolution), terminator: "")
+                case .csv: print(ConflictFormats.resolutionCSV(resolution, dialect: output.csv), terminator: "")
                 case .table:
-                    print(ConflictFormats.resolutionText(resolution), terminator: "")
+                    print(ConflictFormats.resolutionText(resolution, zone: zone), terminator: "")
                     if apply {
                         print("\napplied \(applied.count) move\(applied.count == 1 ? "" : "s"); stored \(proposalIDs.count) proposal\(proposalIDs.count == 1 ? "" : "s") for other groups")
                         for (release, id) in proposalIDs.sorted(by: { $0.value < $1.value }) {

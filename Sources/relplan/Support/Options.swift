@@ -56,8 +56,18 @@ struct FormatOption: ParsableArguments {
     @Option(help: "Output format: table, json or csv.")
     var format: OutputFormat = .table
 
+    @Flag(help: "With --format csv: a UTF-8 byte-order mark and ';' between fields, for a spreadsheet that opens the file by double-click in a locale whose list separator is ';' (Swedish Excel).")
+    var excel = false
+
+    func validate() throws {
+        if excel && format != .csv { throw ValidationError("--excel needs --format csv") }
+    }
+
+    /// The CSV dialect `--excel` asks for.
+    var csv: CSVDialect { excel ? .excel : .standard }
+
     func print(_ listing: Listing, zone: TimeZone) {
-        Swift.print(listing.render(format, zone: zone), terminator: "")
+        Swift.print(listing.render(format, zone: zone, csv: csv), terminator: "")
     }
 }
 

@@ -27,35 +27,42 @@ struct NightlyBuilder {
                 NightlyReport.TrackedConflict(conflict: $0.conflict, status: NightlyReport.Status(rawValue: $0.status.rawValue) ?? .open,
                                               firstSeen: $0.firstSeen, lastSeen: $0.lastSeen, resolvedAt: $0.resolvedAt)
             }
-        // A group's report draws its own releases and those that collide with them; the
-        // all-groups report draws everything (the renderer caps lanes and bars).
+        // A window's load is every active release in it, whatever the group, in every report and
+        // format. A group's report shows the windows its own releases use (with all their
+        // releases), its own deployments, and the bookings of its releases and of those that
+        // collide with them; the all-groups report shows everything (the renderer caps lanes and bars).
         var involved: Set<String>?
+        var ownWindows: Set<String>?
         if let group {
-            var keys = Set(snapshot.releases.lazy.filter { $0.group == group }.map(\.key))
+            let own = snapshot.releases.lazy.filter { $0.group == group && $0.status.isActive }
+            var keys = Set(own.map(\.key))
+            ownWindows = Set(own.compactMap(\.window))
             for entry in conflicts { keys.formUnion(entry.conflict.releases) }
             involved = keys
         }
-        let active = snapshot.releases.filter { $0.status.isActive && (involved?.contains($0.key) ?? true) }
+        let active = snapshot.releases.filter { $0.status.isActive }
         var byWindow: [String: [Scheduling.Release]] = [:]
         for release in active { if let window = release.window { byWindow[window, default: []].append(release) } }
-        let windows = snapshot.windows.filter { horizon.overlaps($0.interval) && (involved == nil || byWindow[$0.code] != nil) }.map { window in
+        let windows = snapshot.windows.filter { horizon.overlaps($0.interval) && (ownWindows?.contains($0.code) ?? true) }.map { window in
             NightlyReport.WindowLoad(
                 code: window.code, interval: window.interval, capacity: window.capacity, kind: window.kind.rawValue,
                 releases: (byWindow[window.code] ?? []).sorted { ($0.deploy?.start ?? .distantFuture, $0.key) < ($1.deploy?.start ?? .distantFuture, $1.key) }.map(\.key))
         }
+        let shownWindows = Set(windows.map(\.code))
         var bars: [NightlyReport.Bar] = []
         var deployments: [NightlyReport.Deployment] = []
         for release in active {
             let title = context.titles[release.key] ?? ""
             if let deploy = release.deploy, inHorizon(deploy) {
-                if let window = release.window {
+                if let window = release.window, shownWindows.contains(window) {
                     bars.append(.init(lane: .window(window), release: release.key, group: release.group, title: title, interval: deploy, kind: "deployment"))
                 }
-                if concerns([release.group]) || group == nil {
+                if concerns([release.group]) {
                     deployments.append(.init(release: release.key, group: release.group, title: title, window: release.window,
                                              interval: deploy, status: release.status.rawValue))
                 }
             }
+            guard involved?.contains(release.key) ?? true else { continue }
             for booking in release.bookings where inHorizon(booking.interval) {
                 bars.append(.init(lane: .environment(booking.environment), release: release.key, group: release.group, title: title,
                                   interval: booking.interval, kind: booking.status.rawValue))
