@@ -46,7 +46,7 @@ BEGIN
     END IF;
     INSERT INTO public.calendar_event_sequence AS s (calendar, uid, fingerprint, sequence, last_modified)
     SELECT DISTINCT ON (e.calendar, e.uid) e.calendar, e.uid, e.fingerprint, 0, run_at
-    FROM pg_catalog.unnest(calendars, uids, fingerprints) AS e(calendar, uid, fingerprint)
+    FROM ROWS FROM (pg_catalog.unnest(calendars), pg_catalog.unnest(uids), pg_catalog.unnest(fingerprints)) AS e(calendar, uid, fingerprint)
     ORDER BY e.calendar, e.uid
     ON CONFLICT ON CONSTRAINT calendar_event_sequence_pkey DO UPDATE SET
         fingerprint = EXCLUDED.fingerprint,
@@ -56,7 +56,7 @@ BEGIN
     RETURN QUERY
     SELECT s.calendar, s.uid, s.sequence, s.last_modified
     FROM public.calendar_event_sequence s
-    WHERE (s.calendar, s.uid) IN (SELECT e.calendar, e.uid FROM pg_catalog.unnest(calendars, uids) AS e(calendar, uid));
+    WHERE (s.calendar, s.uid) IN (SELECT e.calendar, e.uid FROM ROWS FROM (pg_catalog.unnest(calendars), pg_catalog.unnest(uids)) AS e(calendar, uid));
 END
 $$;
 REVOKE ALL ON FUNCTION relplan_record_calendar_events(text[], text[], text[], timestamptz) FROM PUBLIC;

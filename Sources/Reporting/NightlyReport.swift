@@ -169,6 +169,8 @@ public struct NightlyReport: Sendable {
     public var deployments: [Deployment]
     /// `CET`/`CEST`: the names of the zone's times for the calendar (nil: Foundation's, if it has any).
     public var zoneNames: ZoneAbbreviations?
+    /// The language of text people wrote (titles, reasons), for HTML's `lang` (``ReportLanguage``).
+    public var textLanguage: String?
 
     public init(generatedAt: Date, timeZone: TimeZone, horizon: Interval, group: String?, groups: [String],
                 conflicts: [TrackedConflict], proposals: [PendingProposal], windows: [WindowLoad],

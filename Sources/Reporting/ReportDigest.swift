@@ -111,6 +111,8 @@ struct ReportDigest {
     let freezes: [FreezeLine]
     let hasFreezes: Bool
     let freezesMore: String?
+    /// BCP 47 language of text people wrote (`sv`), for HTML's `lang`; nil when unknown.
+    let textLanguage: String?
 
     /// - Parameter escape: applied to every piece of text that comes from the data.
     init(_ report: NightlyReport, ordered: [NightlyReport.TrackedConflict], limits: ReportLimits,
@@ -184,6 +186,7 @@ struct ReportDigest {
                        reason: escape(f.reason))
         }
         hasFreezes = !freezes.isEmpty
+        textLanguage = report.textLanguage
         freezesMore = Self.more(ahead.count - freezes.count, in: "calendar.ics", noun: "freeze")
     }
 

@@ -39,6 +39,7 @@ extension ReportDigest: MustacheParent {
         case "freezes": self.freezes
         case "hasFreezes": self.hasFreezes
         case "freezesMore": self.freezesMore
+        case "textLanguage": self.textLanguage
         default: nil
         }
     }

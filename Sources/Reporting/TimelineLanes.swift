@@ -163,7 +163,8 @@ struct LaneBuilder {
             x: TimelineScale.number(left), y: TimelineScale.number(top), width: TimelineScale.number(width),
             height: TimelineScale.number(Metrics.barHeight), fill: colours[bar.group] ?? "#999999",
             classes: classes.joined(separator: " "), title: tooltip(bar, conflicts: conflicts), isConflict: !conflicts.isEmpty,
-            barLabel: TimelineScale.fits(bar.release, in: width) ? bar.release : nil,
+            // The release key when it fits, else its group: the colour is never the only thing that names the group.
+            barLabel: TimelineScale.fits(bar.release, in: width) ? bar.release : TimelineScale.fits(bar.group, in: width) ? bar.group : nil,
             labelX: TimelineScale.number(left + 3), labelY: TimelineScale.number(top + Metrics.barHeight - 2)
         )
     }

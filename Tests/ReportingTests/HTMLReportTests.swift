@@ -87,7 +87,7 @@ struct HTMLReportTests {
         ])
         #expect(lanes.map { $0["bars"] as? Int } == [3, 3, 1, 0, 0, 2, 3])
         let legend = try #require(page["legend"] as? [String])
-        #expect(Array(legend.prefix(3)) == ["CRM", "HR", "FIN"])
+        #expect(Array(legend.prefix(3)) == ["group CRM", "group HR", "group FIN"])
     }
 
     @Test("conflicting bars are outlined in red with a tooltip naming the releases and the message")

@@ -64,6 +64,7 @@ struct ReportCommand: ParsableCommand {
                 let folder = URL(fileURLWithPath: out)
                 let groups = group == nil ? context.groups : []
                 let zoneNames = ZoneAbbreviations.system(for: zone)
+                let textLanguage = ReportLanguage.forUserText(zone: zone)
                 // The reports are independent: build them on every core. Their calendars' events get
                 // their SEQUENCE in the transaction that records the history; then render and write.
                 var renderers: [ReportRenderer] = []
@@ -75,6 +76,7 @@ struct ReportCommand: ParsableCommand {
                     DispatchQueue.concurrentPerform(iterations: groups.count + 1) { index in
                         var report = builder.report(group: index == 0 ? group : groups[index - 1])
                         report.zoneNames = zoneNames
+                        report.textLanguage = textLanguage
                         let renderer = ReportRenderer(report)
                         let events = renderer.calendarEvents()
                         built.withLock { $0[index] = (renderer, events) }
