@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
         .testTarget(
             name: "ReportingTests",
-            dependencies: ["Reporting", "Scheduling", .product(name: "Mustache", package: "swift-mustache")]
+            dependencies: ["Reporting", "Scheduling", "TestSupport", .product(name: "Mustache", package: "swift-mustache")]
         ),
         .target(name: "TestSupport", dependencies: ["Postgres", "ReleaseStore"], path: "Tests/Support"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),

@@ -151,9 +151,11 @@ struct ReportDigest {
         let proposals = report.proposals
             .filter { report.group == nil || $0.group == report.group }
             .sorted { ($0.proposedAt, $0.id) < ($1.proposedAt, $1.id) }
+        // Proposals are stored with UTC times in their text; people read them in the report's zone.
+        let times = LocalTimes(zone: report.timeZone)
         self.proposals = proposals.prefix(limits.proposals).map { p in
-            ProposalLine(id: String(p.id), release: escape(p.release), action: escape(p.action), from: escape(p.from),
-                         to: escape(p.to), reason: escape(p.reason), proposedBy: escape(p.proposedBy),
+            ProposalLine(id: String(p.id), release: escape(p.release), action: escape(p.action), from: escape(times.render(utc: p.from)),
+                         to: escape(times.render(utc: p.to)), reason: escape(times.render(utc: p.reason)), proposedBy: escape(p.proposedBy),
                          proposedAt: clock.dateTime(p.proposedAt))
         }
         hasProposals = !self.proposals.isEmpty

@@ -2,6 +2,7 @@ import Foundation
 @testable import Reporting
 import Scheduling
 import Testing
+import TestSupport
 
 @Suite("calendar.ics")
 struct CalendarTests {
