@@ -68,6 +68,10 @@ struct ReportCLITests {
         #expect(try statuses(folder.appendingPathComponent("HR")).count == 2)
         let markdown = try String(contentsOf: folder.appendingPathComponent("CRM/report.md"), encoding: .utf8)
         #expect(markdown.contains("CRM"))
+        // Every report.html of the run (all groups and each group's) passes the Nu HTML checker.
+        let pages = NuHTMLChecker.reports(under: folder)
+        #expect(pages.count == 3)
+        #expect(try NuHTMLChecker.errors(pages) == [])
         // No temporary files left behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).allSatisfy { !$0.contains(".tmp-") })
     }
