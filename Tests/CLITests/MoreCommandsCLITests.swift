@@ -33,7 +33,7 @@ struct MoreCommandsCLITests {
         _ = ok(try f.run("admin", "member", "add", "CRM", f.login("alice"), "--role", "manager"))
         _ = ok(try f.run("alice", "member", "add", "CRM", newcomer, "--role", "viewer"))
         let members = ok(try f.run("bob", "member", "list", "CRM", "--format", "csv"))
-        #expect(members.stdout.hasPrefix("login,role,added_at,added_by\n"))
+        #expect(members.stdout.hasPrefix("login,role,added_at,added_by\r\n"))  // RFC 4180: CRLF
         #expect(members.stdout.contains("\(newcomer),viewer"))
         _ = ok(try f.run("alice", "member", "remove", "CRM", newcomer))
         #expect(!(try f.run("bob", "member", "list", "CRM")).stdout.contains(newcomer))
@@ -89,6 +89,10 @@ struct MoreCommandsCLITests {
         let entries = audit["entries"] as? [[String: Any]] ?? []
         #expect(entries.contains { ($0["change"] as? String ?? "").contains("status: planned → cancelled") })
         #expect(entries.allSatisfy { ($0["group"] as? String) == "CRM" })
+        // One timestamp style: the change text says Z as everything else does, never +00:00.
+        let changes = entries.map { $0["change"] as? String ?? "" }
+        #expect(changes.contains { $0.contains("deploy_start=2030-06-01T20:00:00Z") }, "\(changes)")
+        #expect(!changes.contains { $0.contains("+00:00") }, "\(changes)")
         let status = ok(try f.run("admin", "db", "status", "--format", "csv"))
         #expect(status.stdout.contains("applied"))
         #expect(!status.stdout.contains("pending"))

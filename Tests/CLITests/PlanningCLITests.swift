@@ -93,7 +93,7 @@ struct PlanningCLITests {
         let open = try f.run("alice", "release", "advance", "CRM/R1")
         #expect(open.status == 65 && open.stderr.contains("deviation"), "\(open)")
         let list = try f.run("alice", "deviation", "list", "--open", "--format", "csv")
-        let id = list.stdout.split(separator: "\n").dropFirst().first?.split(separator: ",").first.map(String.init) ?? "?"
+        let id = list.stdout.split(separator: "\r\n").dropFirst().first?.split(separator: ",").first.map(String.init) ?? "?"
         try expectOK(f.run("alice", "deviation", "handle", id, "--resolution", "Fixed in 4.2.1"))
         let noEvaluation = try f.run("alice", "release", "advance", "CRM/R1")
         #expect(noEvaluation.status == 65 && noEvaluation.stderr.contains("evaluation"), "\(noEvaluation)")
