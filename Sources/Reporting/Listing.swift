@@ -209,6 +209,26 @@ public enum OneLine {
         return String(output)
     }
 
+    /// The text's lines, for places that show several: CRLF, CR and the other breaks split like LF.
+    public static func lines(_ text: String) -> [String] {
+        guard text.unicodeScalars.contains(where: isBreak) else { return [text] }
+        var lines: [String] = []
+        var current = String.UnicodeScalarView()
+        var previousCR = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" && previousCR { previousCR = false; continue }
+            previousCR = scalar == "\r"
+            if isBreak(scalar) {
+                lines.append(String(current))
+                current = String.UnicodeScalarView()
+            } else {
+                current.append(scalar)
+            }
+        }
+        lines.append(String(current))
+        return lines
+    }
+
     private static func isBreak(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x0A, 0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029: true

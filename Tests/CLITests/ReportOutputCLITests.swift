@@ -293,4 +293,26 @@ struct ReportOutputCLITests {
         let usage = try p.f.run("alice", "release", "list", "--excel")
         #expect(usage.status == 64 && usage.stderr.contains("--excel needs --format csv"), "\(usage)")
     }
+
+    @Test("a title with line breaks keeps them in release show and is one line in tables, CSV and the calendar's SUMMARY")
+    func multiLineTitles() throws {
+        let p = try Portfolio.make()
+        defer { p.f.drop() }
+        let admin = try p.f.database.connect()
+        try admin.execute("UPDATE release SET title = $1 WHERE code = 'D'", ["Rad ett\r\nRad två"])
+        let shown = try p.f.run("alice", "release", "show", "CRM/D")
+        #expect(shown.stdout.contains("CRM/D  Rad ett\n       Rad två\n"), "\(shown)")
+        #expect(!shown.stdout.contains("\r"))
+        let table = try p.f.run("alice", "release", "list")
+        #expect(table.stdout.contains("Rad ett Rad två"), "\(table)")
+        let csv = try p.f.run("alice", "release", "list", "--format", "csv")
+        #expect(csv.stdout.contains(",Rad ett Rad två,"), "\(csv)")
+        #expect(try Self.csv(csv.stdout).crlf)
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try p.report(folder)
+        let ics = try String(contentsOf: folder.appendingPathComponent("calendar.ics"), encoding: .utf8).replacingOccurrences(of: "\r\n ", with: "")
+        #expect(ics.contains("SUMMARY:Deploy CRM/D: Rad ett Rad två\r\n"))
+        #expect(ics.contains("Rad ett\\nRad två"), "the DESCRIPTION keeps the break")
+    }
 }

@@ -60,7 +60,8 @@ enum ReleaseView {
         let r = d.release
         func time(_ date: Date?) -> String { date.map { Timestamps.local($0, in: zone) } ?? "—" }
         var lines: [String] = []
-        lines.append("\(r.ref)  \(r.title)")
+        // A title keeps its line breaks here, each further line under the first.
+        lines.append("\(r.ref)  " + OneLine.lines(r.title).joined(separator: "\n" + String(repeating: " ", count: r.ref.count + 2)))
         lines.append("  plan:        \(r.plan)\(d.model.map { " (model \($0))" } ?? "")")
         lines.append("  status:      \(r.status.rawValue)\(r.pinned ? ", pinned" : "")   priority \(r.priority)   version \(r.version)")
         lines.append("  window:      \(r.window ?? "—")")
@@ -131,7 +132,7 @@ extension WindowNight {
         for (index, e) in entries.enumerated() {
             let r = e.detail.release
             let when = "\(r.deployStart.map { Timestamps.local($0, in: zone) } ?? "—") – \(r.deployEnd.map { Timestamps.local($0, in: zone) } ?? "—")"
-            lines.append("\(index + 1). \(r.ref)  \(r.title)  [priority \(r.priority), \(r.status.rawValue)]  \(e.isGo ? "GO" : "NO-GO")")
+            lines.append("\(index + 1). \(r.ref)  \(OneLine.text(r.title))  [priority \(r.priority), \(r.status.rawValue)]  \(e.isGo ? "GO" : "NO-GO")")
             lines.append("   deploy \(when)  implementer: \(r.implementer ?? "unassigned")")
             for p in e.detail.packages {
                 for u in p.units { lines.append("   unit \(p.code)/\(u.code) → \(u.target)\(u.version.map { " \($0)" } ?? "")") }
