@@ -74,10 +74,13 @@ public struct Conflict: Sendable, Hashable {
     /// Sorted, unique management groups of `releases`.
     public var groups: [String]
     /// One line a release manager understands, times in RFC 3339 UTC (what JSON and CSV carry).
-    public var message: String
+    /// Set through `text`, so the two always say the same.
+    public private(set) var message: String
     /// The same line with its instants kept apart, so tables and reports print them in a
     /// person's zone (``TimedText/rendered(instant:interval:)``).
-    public var text: TimedText
+    public var text: TimedText {
+        didSet { message = text.utc }
+    }
     /// Stable across runs while the same releases conflict over the same resources:
     /// built from the type, the resources (window, environment, target, freeze, implementer,
     /// dependency) and the sorted release keys. Unique within one detection run.
