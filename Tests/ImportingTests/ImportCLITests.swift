@@ -85,6 +85,12 @@ struct ImportCLITests {
         let window = (r4?["changes"] as? [[String: Any]])?.first { $0["field"] as? String == "window" }
         #expect(window?["from"] as? String == "SW-2027-05-01" && window?["to"] as? String == "SW-2027-05-08", "\(json)")
         #expect((document?["conflicts_added"] as? [[String: Any]])?.first?["type"] as? String == "environment-overlap")
+
+        // The import itself prints a document with the same keys, the previews null.
+        let real = try f.run("alice", "import", changed, "--format", "json", "--tz", "Europe/Stockholm")
+        let imported = try #require(try JSONSerialization.jsonObject(with: Data(real.stdout.utf8)) as? [String: Any], "\(real)")
+        #expect(Set(imported.keys) == Set(document?.keys.map { $0 } ?? []), "\(real)")
+        #expect(imported["releases"] is NSNull && imported["conflicts_added"] is NSNull && imported["conflicts_removed"] is NSNull)
     }
 
     @Test("--on-error skip imports the good releases and writes the others' rows with reasons")

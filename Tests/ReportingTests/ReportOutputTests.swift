@@ -41,6 +41,19 @@ struct ReportOutputTests {
         #expect(conflict == Conflict(type: .deadline, releases: ["A/B"], groups: ["A"], message: text.utc, identity: "x"))
     }
 
+    @Test("schedule resolve's text gives the reasons' times in the zone; its JSON and CSV keep UTC")
+    func resolutionTimes() {
+        let resolution = Resolution(
+            proposals: [Proposal(release: "HR/PAY-8", action: .shiftBooking, from: "2027-03-16T07:00:00Z", to: "2027-03-18T07:00:00Z",
+                                 reason: "shifted booking 4 of TEST-INT for HR/PAY-8 48 h later, to 2027-03-18T07:00:00Z")],
+            unresolved: [Unresolved(release: "CRM/R-1", reason: "deployment of CRM/R-1 (2027-10-30T20:00:00Z/2027-10-31T03:00:00Z) overlaps freeze F")])
+        let text = ConflictFormats.resolutionText(resolution, zone: ReportFixtures.stockholm)
+        #expect(text.contains("- shifted booking 4 of TEST-INT for HR/PAY-8 48 h later, to 2027-03-18 08:00\n"))
+        #expect(text.contains("- CRM/R-1: deployment of CRM/R-1 (2027-10-30 22:00 – 2027-10-31 04:00) overlaps freeze F\n"))
+        #expect(ConflictFormats.resolutionCSV(resolution).contains("to 2027-03-18T07:00:00Z"))
+        #expect(ConflictFormats.resolutionJSON(resolution).serialized(pretty: false).contains("to 2027-03-18T07:00:00Z"))
+    }
+
     // MARK: CSV
 
     static let risky = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR first",

@@ -575,7 +575,10 @@ struct ImportOutput {
             ("rejected_rows", .int(outcome.rejectedRows)),
             ("plans_created", .int(counts.plansCreated)), ("plans_changed", .int(counts.plansChanged)),
         ]
-        if outcome.dryRun {
+        // Every document has every key: the dry run's previews are null when the file was imported.
+        if !outcome.dryRun {
+            fields += [("releases", .null), ("conflicts_added", .null), ("conflicts_removed", .null)]
+        } else {
             fields.append(("releases", .array(outcome.previews.map { preview in
                 .object([
                     ("release", .string(preview.release.description)), ("state", .string(preview.state.rawValue)),
