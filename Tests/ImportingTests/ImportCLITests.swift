@@ -74,6 +74,9 @@ struct ImportCLITests {
         #expect(diff.stdout.contains("  ~ CRM/R-5: booking TEST-INT + 2027-04-26 08:00 – 2027-04-26 17:00\n"), "\(diff)")
         #expect(diff.stdout.contains("conflicts it would add:\n  + environment-overlap: environment TEST-INT"), "\(diff)")
         #expect(diff.stdout.contains("conflicts it would remove:\n  - dependency-order: CRM/R-4"), "\(diff)")
+        // Its conflict messages give times in --tz, as every text for people does.
+        #expect(diff.stdout.contains("between 2027-04-26 08:00 and"), "\(diff)")
+        #expect(diff.stdout.range(of: #"T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"#, options: .regularExpression) == nil, "\(diff)")
         #expect(try f.footprint() == afterImport, "a dry run wrote something")
 
         let json = try f.run("alice", "import", changed, "--dry-run", "--format", "json", "--tz", "Europe/Stockholm")

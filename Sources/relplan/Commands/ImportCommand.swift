@@ -544,7 +544,7 @@ struct ImportOutput {
 
     private func conflictLines(_ title: String, _ sign: String, _ conflicts: [Conflict]) -> String {
         guard !conflicts.isEmpty else { return "" }
-        return "\(title):\n" + conflicts.map { "  \(sign) \($0.type.rawValue): \($0.message)\n" }.joined()
+        return "\(title):\n" + conflicts.map { "  \(sign) \($0.type.rawValue): \($0.message(in: zone))\n" }.joined()
     }
 
     private func value(_ value: PreviewValue?) -> String {
