@@ -157,11 +157,27 @@ public struct SharedCalendar {
 
     // MARK: Configuration items
 
-    /// Records that `child` is part of `parent` (both created if new), refusing cycles.
-    public func linkTarget(_ child: String, partOf parent: String) throws {
+    /// Records that `child` is part of `parent` (both created if new, registered by `group`: by
+    /// default the one group the caller plans for, none for an admin), refusing cycles. Only the
+    /// admins and the planners of the group that registered `child` may link it (sql/0010).
+    public func linkTarget(_ child: String, partOf parent: String, group: String? = nil) throws {
         guard child != parent else { throw StoreError.invalid("\(child) cannot be part of itself") }
+        let identity = try Identity.current(db)
+        let groupID: Int?
+        if let group {
+            groupID = try Lookup.id(.group, group, db)
+        } else if identity.plannerGroups.count == 1, let only = identity.plannerGroups.first, !identity.isAdmin {
+            groupID = try Lookup.id(.group, only, db)
+        } else if identity.isAdmin {
+            groupID = nil
+        } else if identity.plannerGroups.isEmpty {
+            throw StoreError.permissionDenied(who: identity.login, what: "link configuration items",
+                                              why: "only admins and the managers or release-managers of a group may")
+        } else {
+            throw StoreError.invalid("say which group registers new items: --group \(identity.plannerGroups.joined(separator: "|"))")
+        }
         try db.retryingTransaction { db in
-            try db.execute("INSERT INTO target (code) VALUES ($1), ($2) ON CONFLICT DO NOTHING", [child, parent])
+            try db.execute("INSERT INTO target (code, group_id) VALUES ($1, $3), ($2, $3) ON CONFLICT DO NOTHING", [child, parent, groupID])
             let cycle = try db.query("""
                 WITH RECURSIVE up(code) AS (
                     SELECT $1::text
@@ -173,7 +189,7 @@ public struct SharedCalendar {
             if changed == 0 {
                 throw StoreError.permissionDenied(
                     who: try db.query("SELECT current_user::text").first?.decode(String.self, 0) ?? "you",
-                    what: "link configuration items", why: "only admins and the managers or release-managers of a group may")
+                    what: "link \(child)", why: "only admins and the managers or release-managers of the group that registered it may")
             }
         }
     }

@@ -25,7 +25,8 @@ extension Releases {
             throw StoreError.notFound(kind: "package of \(ref)", code: package, suggestion: Suggestions.nearest(to: package, in: codes))
         }
         try db.retryingTransaction { db in
-            try db.execute("INSERT INTO target (code) VALUES ($1) ON CONFLICT DO NOTHING", [target])
+            // A new target belongs to the group that names it first (sql/0010).
+            try db.execute("INSERT INTO target (code, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [target, key.groupID])
             try translatingUniqueViolation("unit \(code) of package \(package) exists already") {
                 try db.execute("""
                     INSERT INTO release_unit (group_id, package_id, code, kind, target_code, version) VALUES ($1, $2, $3, $4, $5, $6)
@@ -114,7 +115,7 @@ extension Releases {
         try requireContentEditable(key, identity, action: "handle deviations of \(ref)")
         guard !resolution.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw StoreError.invalid("say how it was handled (--resolution)") }
         let changed = try db.execute("""
-            UPDATE deviation SET resolution = $2, handled_at = now(), handled_by = current_user WHERE id = $1 AND resolution IS NULL
+            UPDATE deviation SET resolution = $2 WHERE id = $1 AND resolution IS NULL
             """, [id, resolution])
         if changed == 0 {
             throw StoreError.permissionDenied(who: identity.login, what: "handle deviation \(id)", why: "the database's policies refused the change")

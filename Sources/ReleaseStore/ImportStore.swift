@@ -640,10 +640,11 @@ public struct ImportStore {
                 FROM import_unit u
                 JOIN import_package ip ON ip.release_no = u.release_no AND ip.code = u.package
                 WHERE NOT ip.existed
-                RETURNING target_code)
-            INSERT INTO target (code)
-            SELECT DISTINCT i.target_code FROM inserted i
+                RETURNING group_id, target_code)
+            INSERT INTO target (code, group_id)
+            SELECT i.target_code, min(i.group_id) FROM inserted i
             WHERE NOT EXISTS (SELECT 1 FROM target t WHERE t.code = i.target_code)
+            GROUP BY i.target_code
             ON CONFLICT DO NOTHING
             """)
         try db.execute("""
@@ -661,13 +662,14 @@ public struct ImportStore {
                 ON CONFLICT (package_id, code) DO UPDATE SET
                     kind = EXCLUDED.kind, target_code = EXCLUDED.target_code, version = EXCLUDED.version
                 WHERE (x.kind, x.target_code, x.version) IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.target_code, EXCLUDED.version)
-                RETURNING package_id, target_code),
+                RETURNING group_id, package_id, target_code),
             touched AS (
                 INSERT INTO import_touched
                 SELECT DISTINCT p.release_id FROM (SELECT DISTINCT package_id FROM merged) m JOIN release_package p ON p.id = m.package_id)
-            INSERT INTO target (code)
-            SELECT DISTINCT m.target_code FROM merged m
+            INSERT INTO target (code, group_id)
+            SELECT m.target_code, min(m.group_id) FROM merged m
             WHERE NOT EXISTS (SELECT 1 FROM target t WHERE t.code = m.target_code)
+            GROUP BY m.target_code
             ON CONFLICT DO NOTHING
             """)
         step("bookings")
@@ -713,14 +715,14 @@ public struct ImportStore {
         return counts
     }
 
-    /// Records the batch; the database checks that the importer writes in every group of it.
+    /// Records the batch, through the database's own function (sql/0010): it names the batch's
+    /// groups itself, from what this transaction wrote, and who and when.
     public func recordBatch(fileName: String, sha256: String, rows: Int, counts: ImportCounts, rejected: Int) throws -> Int64 {
         guard let id = try db.query("""
-            INSERT INTO import_batch (file_name, sha256, rows, created, updated, unchanged, rejected, group_ids)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::integer[]) RETURNING id
+            SELECT relplan_record_import($1, $2, $3, $4, $5, $6, $7)
             """, [fileName, sha256, rows, counts.releasesCreated, counts.releasesChanged, counts.releasesUnchanged,
-                  rejected, counts.groupIDs]).first?.decode(Int64.self, 0) else {
-            throw StoreError.internalInconsistency("INSERT … RETURNING returned nothing")
+                  rejected]).first?.decode(Int64.self, 0) else {
+            throw StoreError.internalInconsistency("relplan_record_import returned nothing")
         }
         return id
     }

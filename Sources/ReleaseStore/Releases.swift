@@ -362,9 +362,9 @@ public struct Releases {
             model.model.phases[activity].entry.contains(criterion) || model.model.phases[activity].exit.contains(criterion)
         } ?? .plan
         try db.execute("""
-            INSERT INTO release_criterion (group_id, release_id, phase, name, checked_at, checked_by)
-            VALUES ($1, $2, $3, $4, now(), current_user)
-            ON CONFLICT (release_id, name) DO UPDATE SET checked_at = now(), checked_by = current_user
+            INSERT INTO release_criterion (group_id, release_id, phase, name, checked_at)
+            VALUES ($1, $2, $3, $4, now())
+            ON CONFLICT (release_id, name) DO UPDATE SET checked_at = now()
             """, [key.groupID, key.id, activity.rawValue, criterion.name])
     }
 

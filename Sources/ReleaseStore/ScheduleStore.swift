@@ -160,7 +160,7 @@ public struct ScheduleStore {
             try move(key, proposal, db)
             try requireWindowCapacity(for: proposal.newWindow.map { [$0] } ?? [], db)
             try db.execute("""
-                UPDATE schedule_proposal SET status = 'accepted', decided_by = current_user, decided_at = now() WHERE id = $1
+                UPDATE schedule_proposal SET status = 'accepted' WHERE id = $1
                 """, [id])
             return try proposals(group: nil).first { $0.id == id }.unwrapOrThrow("proposal \(id)")
         }
@@ -173,7 +173,7 @@ public struct ScheduleStore {
             try identity.require([.manager, .releaseManager], in: key.ref.group, to: "reject proposals for \(key.ref)")
             guard stored.status == "pending" else { throw StoreError.invalid("proposal \(id) is \(stored.status) already") }
             try db.execute("""
-                UPDATE schedule_proposal SET status = 'rejected', decided_by = current_user, decided_at = now(), decision_reason = $2
+                UPDATE schedule_proposal SET status = 'rejected', decision_reason = $2
                 WHERE id = $1
                 """, [id, reason])
         }

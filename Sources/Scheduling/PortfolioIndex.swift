@@ -409,18 +409,50 @@ private struct Builder {
             parent.append(snapshot.targetParents[items.names[item]].map { itemId($0) } ?? -1)
             item += 1
         }
-        var chains = FlatLists()
-        chains.reserve(owners: itemNames.count, values: itemNames.count * 3)
-        for item in 0..<itemNames.count {
-            let start = chains.values.count
-            chains.append(Int32(item))
-            var next = parent[item]
-            while next >= 0 && !chains.values[start...].contains(next) {
-                chains.append(next)
-                next = parent[Int(next)]
+        itemChain = Self.chains(parent: parent, maxLinks: Snapshot.maxTargetLinks)
+    }
+
+    /// Every item's chain (itself, its parent, that one's parent, …), memoised: each item's chain
+    /// is built once, from its parent's, so a deep hierarchy costs its size times its depth, not
+    /// the cube of its depth. A chain stops after `maxLinks` links (the database refuses deeper
+    /// ones, sql/0010) and where a cycle closes.
+    static func chains(parent: [Int32], maxLinks: Int) -> FlatLists {
+        let count = parent.count
+        var memo = [[Int32]?](repeating: nil, count: count)
+        var onPath = [Int32](repeating: -1, count: count)  // position on the walk under way, else -1
+        var path: [Int32] = []
+        for start in 0..<count where memo[start] == nil {
+            path.removeAll(keepingCapacity: true)
+            var node = Int32(start)
+            while node >= 0 && memo[Int(node)] == nil && onPath[Int(node)] < 0 {
+                onPath[Int(node)] = Int32(path.count)
+                path.append(node)
+                node = parent[Int(node)]
             }
+            var end = path.count
+            if node >= 0, memo[Int(node)] == nil {
+                // A cycle: each of its items' chains goes once round it.
+                let closes = Int(onPath[Int(node)])
+                let cycle = Array(path[closes...])
+                for (offset, item) in cycle.enumerated() {
+                    memo[Int(item)] = Array((cycle[offset...] + cycle[..<offset]).prefix(maxLinks + 1))
+                }
+                end = closes
+            }
+            var tail: [Int32] = end < path.count ? (memo[Int(path[end])] ?? []) : (node >= 0 ? memo[Int(node)] ?? [] : [])
+            for position in stride(from: end - 1, through: 0, by: -1) {
+                let item = path[position]
+                tail = [item] + tail.prefix(maxLinks)
+                memo[Int(item)] = tail
+            }
+            for item in path { onPath[Int(item)] = -1 }
+        }
+        var chains = FlatLists()
+        chains.reserve(owners: count, values: count * 3)
+        for item in 0..<count {
+            for value in memo[item] ?? [Int32(item)] { chains.append(value) }
             chains.closeOwner()
         }
-        itemChain = chains
+        return chains
     }
 }

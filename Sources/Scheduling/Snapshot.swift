@@ -191,8 +191,12 @@ public struct Snapshot: Sendable, Hashable {
     public var windows: [Window]
     public var environments: [Environment]
     public var freezes: [Freeze]
-    /// Configuration item -> the item it is part of (`crm-api` -> `srv-crm-01`), chains of any depth.
+    /// Configuration item -> the item it is part of (`crm-api` -> `srv-crm-01`), chains of up to
+    /// ``maxTargetLinks`` links (links beyond are not followed).
     public var targetParents: [String: String]
+    /// The most links from a configuration item to the root of its hierarchy: the database
+    /// refuses a deeper chain (sql/0010, `relplan_target_max_depth()`).
+    public static let maxTargetLinks = 32
     /// Moves never put a booking or a deployment before this instant.
     public var now: Date
 

@@ -49,9 +49,14 @@ struct PolicyFixture: Sendable {
     let logins: [Actor: String]
     /// Manager of both CRM and HR: passes the policies on both sides, so only the trigger stops a group move.
     let dualPlanner: String
-    /// A NOLOGIN role, release-manager of CRM, that `delegate` acts as through SET ROLE.
+    /// A login, release-manager of CRM, that `delegate` acts as through SET ROLE (memberships name
+    /// logins only, sql/0010).
     let team: String
     let delegate: String
+    /// A login with a viewer membership of CRM that the matrix changes and removes.
+    let spareMember: String
+    /// A login in no group, that tests add.
+    let newcomer: String
 
     let crm: Int, hr: Int, spareGroup: Int
     let testEnvironment: Int, sharedEnvironment: Int, spareEnvironment: Int
@@ -68,8 +73,6 @@ struct PolicyFixture: Sendable {
     let booking: Int
     let proposal: Int
     let importBatch: Int
-    /// A membership row of CRM that the matrix changes and removes (no such login exists).
-    let spareMember = "spare-person"
     let criterion = "tested"
 
     func login(_ actor: Actor) -> String {
@@ -92,7 +95,7 @@ struct PolicyFixture: Sendable {
     func tearDown() {
         database.drop()
         guard let admin = try? TestDatabase.adminConnection() else { return }
-        let roles = Array(logins.values) + [dualPlanner, delegate, team]
+        let roles = Array(logins.values) + [dualPlanner, delegate, team, spareMember, newcomer]
         _ = try? admin.execute("DROP ROLE IF EXISTS " + roles.map(quotedIdentifier).joined(separator: ", "), simple: true)
     }
 }
@@ -129,6 +132,8 @@ extension PolicyFixture {
         let dual = TestDatabase.uniqueRoleName("rp_dual")
         let team = TestDatabase.uniqueRoleName("rp_team")
         let delegate = TestDatabase.uniqueRoleName("rp_delegate")
+        let spare = TestDatabase.uniqueRoleName("rp_spare")
+        let newcomer = TestDatabase.uniqueRoleName("rp_newcomer")
 
         let admin = try TestDatabase.adminConnection()
         var roleSQL = ""
@@ -143,8 +148,10 @@ extension PolicyFixture {
         }
         roleSQL += """
             CREATE ROLE \(quotedIdentifier(dual)) LOGIN IN ROLE relplan_user;
-            CREATE ROLE \(quotedIdentifier(team)) NOLOGIN IN ROLE relplan_user;
+            CREATE ROLE \(quotedIdentifier(team)) LOGIN IN ROLE relplan_user;
             CREATE ROLE \(quotedIdentifier(delegate)) LOGIN IN ROLE relplan_user, \(quotedIdentifier(team));
+            CREATE ROLE \(quotedIdentifier(spare)) LOGIN IN ROLE relplan_user;
+            CREATE ROLE \(quotedIdentifier(newcomer)) LOGIN IN ROLE relplan_user;
             """
         try admin.execute(roleSQL, simple: true)
 
@@ -167,7 +174,7 @@ extension PolicyFixture {
                 (crm, name(.manager), "manager"), (crm, name(.releaseManager), "release-manager"),
                 (crm, name(.member), "member"), (crm, name(.viewer), "viewer"),
                 (hr, name(.otherGroupMember), "member"), (hr, name(.otherGroup), "manager"), (crm, dual, "manager"), (hr, dual, "manager"),
-                (crm, team, "release-manager"), (crm, "spare-person", "viewer"),
+                (crm, team, "release-manager"), (crm, spare, "viewer"),
             ] {
                 try db.execute(member, [groupID, role, kind])
             }
@@ -185,8 +192,9 @@ extension PolicyFixture {
             let fz = try id(freeze, ["YEAR-END", "2027-12-20 00:00Z", "2028-01-07 00:00Z", "year-end closing"])
             let spareFreeze = try id(freeze, ["ELECTION", "2026-09-01 00:00Z", "2026-09-14 00:00Z", "elections"])
 
-            try db.execute("INSERT INTO target (code) VALUES ('srv-crm-01'), ('srv-hr-01'), ('spare-ci')")
-            try db.execute("INSERT INTO target (code, part_of) VALUES ('crm-api', 'srv-crm-01')")
+            // Targets belong to the group that registered them (sql/0010); `unowned` to the admins.
+            try db.execute("INSERT INTO target (code, group_id) VALUES ('srv-crm-01', $1), ('srv-hr-01', $2), ('spare-ci', $1), ('unowned', NULL)", [crm, hr])
+            try db.execute("INSERT INTO target (code, part_of, group_id) VALUES ('crm-api', 'srv-crm-01', $1)", [crm])
 
             let model = "INSERT INTO release_model (code, version, group_id, name, definition, source) VALUES ($1, 1, $2, $3, '{}', '') RETURNING id"
             let sharedModel = try id(model, ["STANDARD", Int?.none, "Standard release"])
@@ -247,6 +255,7 @@ extension PolicyFixture {
 
             return PolicyFixture(
                 database: database, logins: logins, dualPlanner: dual, team: team, delegate: delegate,
+                spareMember: spare, newcomer: newcomer,
                 crm: crm, hr: hr, spareGroup: spareGroup,
                 testEnvironment: testEnvironment, sharedEnvironment: sharedEnvironment, spareEnvironment: spareEnvironment,
                 window: sw, spareWindow: spareWindow, freeze: fz, spareFreeze: spareFreeze,

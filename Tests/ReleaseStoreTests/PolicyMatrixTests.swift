@@ -85,10 +85,12 @@ extension PolicyCase {
                 update: Statement("UPDATE release SET title = 'changed', priority = 1 WHERE id = $1", [f.crmOpen]),
                 delete: Statement("DELETE FROM release WHERE id = $1", [f.crmOpen]),
                 access: planners),
+            // A dependency is all key (and its group): it is added and removed; changing its key is
+            // refused (ColumnWriteTests).
             PolicyCase(
                 table: "release_dependency", rows: "CRM release on an HR release",
                 insert: Statement("INSERT INTO release_dependency (group_id, release_id, depends_on_id) VALUES ($1, $2, $3)", [f.crm, f.crmOpen, f.crmDeployed]),
-                update: Statement("UPDATE release_dependency SET depends_on_id = $3 WHERE release_id = $1 AND depends_on_id = $2", [f.crmOpen, f.hrRelease, f.crmDeployed]),
+                update: Statement("UPDATE release_dependency SET group_id = group_id WHERE release_id = $1 AND depends_on_id = $2", [f.crmOpen, f.hrRelease]),
                 delete: Statement("DELETE FROM release_dependency WHERE release_id = $1 AND depends_on_id = $2", [f.crmOpen, f.hrRelease]),
                 access: planners),
             PolicyCase(
@@ -124,14 +126,14 @@ extension PolicyCase {
                     table: "release_criterion", rows: release(releaseID),
                     insert: Statement("INSERT INTO release_criterion (group_id, release_id, phase, name) VALUES ($1, $2, 'deploy', 'signed off')", [f.crm, releaseID]),
                     update: Statement(
-                        "UPDATE release_criterion SET checked_at = now(), checked_by = current_user WHERE release_id = $1 AND name = $2",
+                        "UPDATE release_criterion SET checked_at = now() WHERE release_id = $1 AND name = $2",
                         [releaseID, f.criterion]),
                     delete: Statement("DELETE FROM release_criterion WHERE release_id = $1 AND name = $2", [releaseID, f.criterion]),
                     access: access),
                 PolicyCase(
                     table: "deviation", rows: release(releaseID),
                     insert: Statement("INSERT INTO deviation (group_id, release_id, severity, text) VALUES ($1, $2, 'low', 'docs late')", [f.crm, releaseID]),
-                    update: Statement("UPDATE deviation SET resolution = 'accepted', handled_at = now(), handled_by = current_user WHERE id = $1", [deviation]),
+                    update: Statement("UPDATE deviation SET resolution = 'accepted' WHERE id = $1", [deviation]),
                     delete: Statement("DELETE FROM deviation WHERE id = $1", [deviation]),
                     access: access),
             ]
@@ -159,31 +161,38 @@ extension PolicyCase {
                     VALUES ($1, $2, 'shift-booking', 'TEST-INT 03-01', 'TEST-INT 03-09', 'environment overlap', 1)
                     """, [f.crm, f.crmOpen]),
                 update: Statement(
-                    "UPDATE schedule_proposal SET status = 'rejected', decided_by = current_user, decided_at = now(), decision_reason = 'no' WHERE id = $1",
+                    "UPDATE schedule_proposal SET status = 'rejected', decision_reason = 'no' WHERE id = $1",
                     [f.proposal]),
                 delete: Statement("DELETE FROM schedule_proposal WHERE id = $1", [f.proposal]),
                 access: Access(inserters: Actor.anyPlanners, updaters: Actor.crmPlanners, deleters: [], privileged: Actor.users)),
-            // A batch is history: recorded by those who write in its groups, never changed.
+            // A batch is history: recorded only by relplan_record_import (sql/0010), never changed.
             PolicyCase(
                 table: "import_batch", rows: "of CRM",
-                insert: Statement("INSERT INTO import_batch (file_name, sha256, rows, group_ids) VALUES ('crm.csv', 'cd34', 1, $1)", [[f.crm]]),
+                insert: Statement("INSERT INTO import_batch (file_name, sha256, rows) VALUES ('crm.csv', 'cd34', 1)"),
                 update: Statement("UPDATE import_batch SET rows = 0 WHERE id = $1", [f.importBatch]),
                 delete: Statement("DELETE FROM import_batch WHERE id = $1", [f.importBatch]),
-                access: Access(inserters: Actor.crmWriters, updaters: [], deleters: [], privileged: [])),
+                access: nobody),
             PolicyCase(
                 table: "membership", rows: "CRM",
-                insert: Statement("INSERT INTO membership (group_id, role_name, role) VALUES ($1, 'newcomer', 'member')", [f.crm]),
+                insert: Statement("INSERT INTO membership (group_id, role_name, role) VALUES ($1, $2, 'member')", [f.crm, f.newcomer]),
                 update: Statement("UPDATE membership SET role = 'member' WHERE group_id = $1 AND role_name = $2", [f.crm, f.spareMember]),
                 delete: Statement("DELETE FROM membership WHERE group_id = $1 AND role_name = $2", [f.crm, f.spareMember]),
                 access: .writers([.admin, .manager])),
-            // Configuration items are shared: anyone names one, planners of any group link them, admins delete.
+            // Configuration items are shared: those who write a group's content register them in its
+            // name, its planners and the admins link them, admins delete (sql/0010).
             PolicyCase(
-                table: "target", rows: nil,
-                insert: Statement("INSERT INTO target (code) VALUES ('srv-new-01')"),
+                table: "target", rows: "CRM's",
+                insert: Statement("INSERT INTO target (code, group_id) VALUES ('srv-new-01', $1)", [f.crm]),
                 update: Statement("UPDATE target SET part_of = 'srv-crm-01' WHERE code = 'spare-ci'"),
                 delete: Statement("DELETE FROM target WHERE code = 'spare-ci'"),
-                access: Access(inserters: Actor.users, updaters: [.admin, .manager, .releaseManager, .otherGroup], deleters: [.admin],
+                access: Access(inserters: Actor.crmWriters.union([.admin]), updaters: [.admin, .manager, .releaseManager], deleters: [.admin],
                                privileged: Actor.users)),
+            PolicyCase(
+                table: "target", rows: "the admins'",
+                insert: Statement("INSERT INTO target (code) VALUES ('srv-new-02')"),
+                update: Statement("UPDATE target SET part_of = 'srv-crm-01' WHERE code = 'unowned'"),
+                delete: Statement("DELETE FROM target WHERE code = 'unowned'"),
+                access: Access(inserters: [.admin], updaters: [.admin], deleters: [.admin], privileged: Actor.users)),
             // Admin-managed reference data.
             PolicyCase(
                 table: "management_group", rows: nil,
@@ -250,6 +259,69 @@ struct PolicyMatrixTests {
                     }
                 }
             }
+        }
+    }
+
+    /// Columns of a table read from the catalog: so a column added later is in the matrix at once.
+    /// `setByDatabase`: identity columns and those sql/0010 marks "set by the database"; `key`: the primary key.
+    static func columns(of table: String, _ db: Connection) throws -> [(name: String, identity: Bool, setByDatabase: Bool, key: Bool)] {
+        try db.query("""
+            SELECT a.attname::text, a.attidentity <> '',
+                   a.attidentity <> '' OR coalesce(col_description(a.attrelid, a.attnum), '') LIKE 'set by the database:%',
+                   EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = a.attrelid AND c.contype = 'p' AND a.attnum = ANY (c.conkey))
+            FROM pg_attribute a WHERE a.attrelid = ('public.' || $1)::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """, [table]).rows.map { (try $0.decode(String.self, 0), try $0.decode(Bool.self, 1), try $0.decode(Bool.self, 2), try $0.decode(Bool.self, 3)) }
+    }
+
+    @Test("every role × table × column: who may name a column in INSERT and UPDATE")
+    func columnMatrix() throws {
+        try withPolicyFixture { f in
+            let superuser = try f.superuser()
+            var connections: [Actor: Connection] = [:]
+            for actor in Actor.allCases { connections[actor] = try f.connect(actor) }
+            let adminTables: Set<String> = ["management_group", "environment", "service_window", "change_freeze", "freeze_override"]
+            let unwritable: Set<String> = ["audit_log", "import_batch"]
+            var checked = 0, refusedByColumn = 0
+            for policyCase in PolicyCase.all(f) {
+                let update = policyCase.update
+                guard let whereRange = update.sql.range(of: " WHERE ") else {
+                    Issue.record("\(policyCase): its UPDATE names no row"); continue
+                }
+                let filter = String(update.sql[whereRange.upperBound...])
+                let insertHolders: Set<Actor> = unwritable.contains(policyCase.table) ? []
+                    : adminTables.contains(policyCase.table) ? [.admin] : Actor.users
+                let columns = try Self.columns(of: policyCase.table, superuser)
+                #expect(!columns.isEmpty)
+                for column in columns {
+                    let name = quotedIdentifier(column.name)
+                    // A no-op on the matrix's row: privileges and policies decide, not the values.
+                    let setSame = Statement("UPDATE \(policyCase.table) SET \(name) = \(column.identity ? "DEFAULT" : name) WHERE \(filter)", update.parameters)
+                    let nameIt = Statement("INSERT INTO \(policyCase.table) (\(name)) SELECT \(name) FROM \(policyCase.table) WHERE false")
+                    for actor in Actor.allCases {
+                        let db = try #require(connections[actor])
+                        let updated = db.attempt(setSame)
+                        let expectedUpdate: Outcome = column.setByDatabase || column.key
+                            ? .denied : policyCase.access.expected(.update, by: actor, visibleRows: 0)
+                        #expect(updated == expectedUpdate,
+                                "\(actor) × \(policyCase) × UPDATE SET \(column.name): expected \(expectedUpdate), got \(updated)")
+                        let inserted = db.attempt(nameIt)
+                        if column.identity {
+                            // GENERATED ALWAYS: refused by the privilege or by the column itself (428C9).
+                            #expect(inserted.sqlState == "42501" || inserted.sqlState == "428C9",
+                                    "\(actor) × \(policyCase) × INSERT (\(column.name)): got \(inserted)")
+                        } else {
+                            let expectedInsert: Outcome = !column.setByDatabase && insertHolders.contains(actor) ? .rows(0) : .denied
+                            #expect(inserted == expectedInsert,
+                                    "\(actor) × \(policyCase) × INSERT (\(column.name)): expected \(expectedInsert), got \(inserted)")
+                        }
+                        if expectedUpdate == .denied && policyCase.access.expected(.update, by: actor, visibleRows: 0) != .denied { refusedByColumn += 1 }
+                        checked += 2
+                    }
+                }
+            }
+            // The matrix exercised what it tests: many attempts, and column refusals to writers of the row.
+            #expect(checked > 2_000 && refusedByColumn > 100, "checked \(checked), refused by column \(refusedByColumn)")
         }
     }
 
@@ -320,36 +392,41 @@ struct PolicyMatrixTests {
         }
     }
 
-    @Test("proposals and import batches are recorded in one's own name and groups only")
+    @Test("proposals are recorded in one's own name, undecided for another group; import batches only by the database")
     func proposalsAndImports() throws {
         try withPolicyFixture { f in
             let propose = """
+                INSERT INTO schedule_proposal (group_id, release_id, action, from_text, to_text, reason, release_version, status)
+                VALUES ($1, $2, 'move-window', 'SW-2027-03-14', 'SW-2027-04-11', 'capacity', 1, $3)
+                """
+            func proposal(status: String) -> Statement { Statement(propose, [f.crm, f.crmOpen, status]) }
+            // Who proposed and who decided are the database's (sql/0010): naming them is refused.
+            let forged = """
                 INSERT INTO schedule_proposal (group_id, release_id, action, from_text, to_text, reason, release_version,
                                                status, proposed_by, decided_by, decided_at)
-                VALUES ($1, $2, 'move-window', 'SW-2027-03-14', 'SW-2027-04-11', 'capacity', 1, $3, $4, $5, $6::timestamptz)
+                VALUES ($1, $2, 'move-window', 'SW-2027-03-14', 'SW-2027-04-11', 'capacity', 1, 'pending', $3, $4, now())
                 """
-            func proposal(status: String, by: String?, decidedBy: String? = nil) -> Statement {
-                Statement(propose, [f.crm, f.crmOpen, status, by, decidedBy, decidedBy.map { _ in "2027-01-01 00:00Z" }])
-            }
             let record = "INSERT INTO import_batch (file_name, sha256, rows, group_ids, imported_by) VALUES ('f.csv', 'ef56', 1, $1::integer[], $2)"
             let attempts: [(Actor, String, Statement, Outcome)] = [
-                (.otherGroup, "proposes a move of a CRM release", proposal(status: "pending", by: f.login(.otherGroup)), .rows(1)),
-                (.otherGroup, "records an accepted proposal for CRM", proposal(status: "accepted", by: f.login(.otherGroup)), .denied),
-                (.otherGroup, "records a pending proposal as decided", proposal(status: "pending", by: f.login(.otherGroup), decidedBy: f.login(.manager)), .denied),
-                (.otherGroup, "proposes in the CRM manager's name", proposal(status: "pending", by: f.login(.manager)), .denied),
-                (.manager, "records an accepted proposal for its own group", proposal(status: "accepted", by: f.login(.manager), decidedBy: f.login(.manager)), .rows(1)),
-                (.member, "proposes a move", proposal(status: "pending", by: f.login(.member)), .denied),
-                (.admin, "proposes a move", proposal(status: "pending", by: f.login(.admin)), .denied),
-                (.otherGroup, "decides a CRM proposal",
-                 Statement("UPDATE schedule_proposal SET status = 'accepted', decided_by = current_user, decided_at = now() WHERE id = $1", [f.proposal]), .rows(0)),
-                (.releaseManager, "decides a CRM proposal",
-                 Statement("UPDATE schedule_proposal SET status = 'accepted', decided_by = current_user, decided_at = now() WHERE id = $1", [f.proposal]), .rows(1)),
-                (.member, "records a batch for CRM and HR", Statement(record, [[f.crm, f.hr], f.login(.member)]), .denied),
-                (.otherGroup, "records a batch for HR", Statement(record, [[f.hr], f.login(.otherGroup)]), .rows(1)),
-                (.manager, "records a batch that touched no group", Statement(record, [[Int](), f.login(.manager)]), .rows(1)),
-                (.noMembership, "records a batch that touched no group", Statement(record, [[Int](), f.login(.noMembership)]), .denied),
-                (.viewer, "records a batch for CRM", Statement(record, [[f.crm], f.login(.viewer)]), .denied),
-                (.manager, "records a batch in another login's name", Statement(record, [[f.crm], f.login(.member)]), .denied),
+                (.otherGroup, "proposes a move of a CRM release", proposal(status: "pending"), .rows(1)),
+                (.otherGroup, "records an accepted proposal for CRM", proposal(status: "accepted"), .denied),
+                (.otherGroup, "records a pending proposal as decided", Statement(forged, [f.crm, f.crmOpen, f.login(.otherGroup), f.login(.manager)]), .denied),
+                (.otherGroup, "proposes in the CRM manager's name", Statement(forged, [f.crm, f.crmOpen, f.login(.manager), String?.none]), .denied),
+                (.manager, "records an accepted proposal for its own group", proposal(status: "accepted"), .rows(1)),
+                (.member, "proposes a move", proposal(status: "pending"), .denied),
+                (.admin, "proposes a move", proposal(status: "pending"), .denied),
+                (.otherGroup, "decides a CRM proposal", Statement("UPDATE schedule_proposal SET status = 'accepted' WHERE id = $1", [f.proposal]), .rows(0)),
+                (.releaseManager, "decides a CRM proposal", Statement("UPDATE schedule_proposal SET status = 'accepted' WHERE id = $1", [f.proposal]), .rows(1)),
+                (.releaseManager, "decides a CRM proposal in the manager's name",
+                 Statement("UPDATE schedule_proposal SET status = 'accepted', decided_by = $2 WHERE id = $1", [f.proposal, f.login(.manager)]), .denied),
+                (.member, "records a batch for CRM", Statement(record, [[f.crm], f.login(.member)]), .denied),
+                (.manager, "records a batch for CRM", Statement(record, [[f.crm], f.login(.manager)]), .denied),
+                (.manager, "records a batch without naming groups or itself",
+                 Statement("INSERT INTO import_batch (file_name, sha256, rows) VALUES ('f.csv', 'ef56', 1)"), .denied),
+                (.manager, "records a batch through the function without having imported anything",
+                 Statement("SELECT relplan_record_import('f.csv', 'ef56', 1, 1, 0, 0, 0)"), .denied),
+                (.noMembership, "records a batch through the function", Statement("SELECT relplan_record_import('f.csv', 'ef56', 1, 1, 0, 0, 0)"), .denied),
+                (.notAUser, "records a batch through the function", Statement("SELECT relplan_record_import('f.csv', 'ef56', 1, 1, 0, 0, 0)"), .denied),
             ]
             var connections: [Actor: Connection] = [:]
             for (actor, what, statement, expected) in attempts {
@@ -358,6 +435,11 @@ struct PolicyMatrixTests {
                 let actual = db.attempt(statement)
                 #expect(actual == expected, "\(actor) \(what): expected \(expected), got \(actual)")
             }
+            // Who decided is whoever did.
+            let superuser = try f.superuser()
+            try f.connect(.releaseManager).execute("UPDATE schedule_proposal SET status = 'rejected', decision_reason = 'no' WHERE id = $1", [f.proposal])
+            let decided = try #require(try superuser.query("SELECT decided_by, decided_at IS NOT NULL FROM schedule_proposal WHERE id = $1", [f.proposal]).first)
+            #expect(try decided.decode(String.self, 0) == f.login(.releaseManager) && decided.decode(Bool.self, 1))
         }
     }
 }
@@ -414,9 +496,9 @@ struct PolicyEscapeTests {
                     "UPDATE membership SET group_id = $1 WHERE group_id = $2 AND role_name = current_user", [f.hr, f.crm]),
                 Try(.otherGroup, "adds itself to CRM", .denied, join, [f.crm, "manager"]),
                 Try(.otherGroup, "adds a friend to CRM", .denied,
-                    "INSERT INTO membership (group_id, role_name, role) VALUES ($1, 'friend', 'manager')", [f.crm]),
+                    "INSERT INTO membership (group_id, role_name, role) VALUES ($1, $2, 'manager')", [f.crm, f.newcomer]),
                 Try(.otherGroup, "removes CRM's manager", .rows(0), "DELETE FROM membership WHERE group_id = $1", [f.crm]),
-                Try(.manager, "adds a member to its own group", .rows(1), join.replacingOccurrences(of: "current_user", with: "'newcomer'"), [f.crm, "member"]),
+                Try(.manager, "adds a member to its own group", .rows(1), join.replacingOccurrences(of: "current_user", with: "$3"), [f.crm, "member", f.newcomer]),
             ]
             for actor in Actor.allCases {
                 // Role membership is the server's own: only holders of ADMIN OPTION grant it, and nobody here has it.
@@ -624,7 +706,11 @@ struct PolicyEscapeTests {
             let title = "'); DELETE FROM release; --"
             let stakeholder = #"O'Brien "Bob"; DROP TABLE release_plan; --"#
             let deviation = #"\'; SELECT pg_sleep(10); -- $$ $1 E'\x41'"#
-            let person = #"o'neil"; DROP ROLE postgres; --"#
+            // Memberships name logins (sql/0010): this odd name is one, for the test's length.
+            let person = TestDatabase.uniqueRoleName(#"o'neil"; DROP ROLE postgres; --"#)
+            let cluster = try TestDatabase.adminConnection()
+            try cluster.execute("CREATE ROLE \(quotedIdentifier(person)) LOGIN", simple: true)
+            defer { _ = try? cluster.execute("DROP ROLE IF EXISTS \(quotedIdentifier(person))", simple: true) }
             let groupName = "Finance'); TRUNCATE management_group; --"
 
             let releaseID = try #require(try manager.query(

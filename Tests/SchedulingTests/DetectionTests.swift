@@ -96,6 +96,20 @@ struct DetectionTests {
         #expect(summary(conflicts) == ["target-collision error t=x CRM/A,CRM/B g=CRM"])
     }
 
+    @Test func aDeepChainIsWalkedOnceAndOnlyAsFarAsTheDatabaseAllows() {
+        // 10,000 links: detection used to walk every chain to its root, cubic in the depth.
+        var parents: [String: String] = [:]
+        for depth in 0..<10_000 { parents["ci-\(depth)"] = "ci-\(depth + 1)" }
+        let started = Date()
+        let conflicts = detect([
+            release("CRM/A", deploy: (0, 2), targets: ["ci-0"]),
+            release("HR/B", deploy: (1, 3), targets: ["ci-\(Snapshot.maxTargetLinks)"]),  // the last item A's chain reaches
+            release("FIN/C", deploy: (0, 1), targets: ["ci-\(Snapshot.maxTargetLinks + 1)"]),  // one link further: not followed
+        ], parents: parents)
+        #expect(summary(conflicts) == ["target-collision error t=ci-32 CRM/A,HR/B g=CRM,HR"])
+        #expect(Date().timeIntervalSince(started) < 5, "a 10,000-deep chain took \(Date().timeIntervalSince(started)) s")
+    }
+
     @Test func implementerBusyPairsOverlappingDeploymentsOfOnePerson() {
         let conflicts = detect([
             release("CRM/A", deploy: (10, 12), implementer: "ann"),

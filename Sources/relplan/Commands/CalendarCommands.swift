@@ -249,11 +249,13 @@ struct TargetCommand: ParsableCommand {
             discussion: "Example:\n  relplan target link crm-api --part-of srv-crm-01")
         @Argument(help: "The item inside.") var child: String
         @Option(help: "The item it is part of.") var partOf: String
+        @Option(help: "The group that registers items not yet known (default: the one group you plan for; for an admin, none: the admins').")
+        var group: String?
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
             try connection.run { db in
-                try SharedCalendar(db).linkTarget(child, partOf: partOf)
+                try SharedCalendar(db).linkTarget(child, partOf: partOf, group: group)
                 print("\(child) is part of \(partOf)")
             }
         }
