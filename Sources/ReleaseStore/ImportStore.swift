@@ -719,7 +719,7 @@ public struct ImportStore {
     /// groups itself, from what this transaction wrote, and who and when.
     public func recordBatch(fileName: String, sha256: String, rows: Int, counts: ImportCounts, rejected: Int) throws -> Int64 {
         guard let id = try db.query("""
-            SELECT relplan_record_import($1, $2, $3, $4, $5, $6, $7)
+            SELECT relplan_record_import($1, $2, $3::integer, $4::integer, $5::integer, $6::integer, $7::integer)
             """, [fileName, sha256, rows, counts.releasesCreated, counts.releasesChanged, counts.releasesUnchanged,
                   rejected]).first?.decode(Int64.self, 0) else {
             throw StoreError.internalInconsistency("relplan_record_import returned nothing")
