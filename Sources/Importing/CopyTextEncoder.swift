@@ -213,7 +213,7 @@ struct CopyWriter {
             case UInt8(ascii: "\\"): byte(value); byte(value)
             case 0x09: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "t"))
             case 0x0A: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "n"))
-            case 0x0D: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "r"))
+            case 0x0D: break  // only ever before LF (RowValidator's text rule): CR LF is stored as LF
             default: byte(value)
             }
         }

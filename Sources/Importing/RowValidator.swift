@@ -91,6 +91,7 @@ struct RowValidator {
                 ? Self.trimmed(record.field(column)) : ByteSpan(start: nil, count: 0)
         }
         checkIdentity()
+        checkTexts()
         checkDeployment()
         checkPriority()
         checkDeadline()
@@ -155,6 +156,39 @@ struct RowValidator {
     }
 
     static let maximumCodeLength = 64
+
+    /// The free-text fields and their kind in ReleaseCore's table of text limits.
+    static let textFields: [(ImportField, TextField)] = [
+        (.planTitle, .title), (.changeRef, .changeRef), (.releaseTitle, .title), (.version, .version),
+    ]
+
+    /// ReleaseCore's `TextRules` on the bytes: at most so many characters, no control character
+    /// (a title may hold line breaks: LF, or CR LF, which is stored as LF).
+    private mutating func checkTexts() {
+        for (field, kind) in Self.textFields {
+            if let problem = Self.textProblem(row[field], kind) { issue(field, problem.description) }
+        }
+    }
+
+    static func textProblem(_ value: ByteSpan, _ kind: TextField) -> TextProblem? {
+        var characters = 0
+        var index = 0
+        let count = value.count
+        while index < count {
+            let byte = value[index]
+            if byte & 0xC0 != 0x80 { characters += 1 }
+            if byte < 0x20 || byte == 0x7F || (byte == 0xC2 && index + 1 < count && value[index + 1] <= 0x9F && value[index + 1] >= 0x80) {
+                let lineBreak = byte == 0x0A || (byte == 0x0D && index + 1 < count && value[index + 1] == 0x0A)
+                if !(lineBreak && kind.allowsLineBreaks) {
+                    let scalar = byte == 0xC2 ? UInt32(value[index + 1]) : UInt32(byte)
+                    return .controlCharacter(field: kind, scalar: scalar, position: characters)
+                }
+                if byte == 0x0D { index += 1 }  // CR LF: one character, as stored
+            }
+            index += 1
+        }
+        return characters > kind.maximumLength ? .tooLong(field: kind, length: characters) : nil
+    }
 
     /// Per byte, as bits: 0 for letters and digits, 1 for `-`, `_` and `.` (not first in a
     /// code), 2 for other printable bytes, 4 for spaces, control characters and DEL.

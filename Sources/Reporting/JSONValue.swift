@@ -79,7 +79,9 @@ public indirect enum JSONValue: Sendable, Equatable {
     static func escape(_ text: String, into output: inout String) {
         output += "\""
         // Most values need no escaping: append them whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        // DEL and C1 controls (UTF-8 0x7F, 0xC2 0x80–0x9F) are escaped too: JSON stays JSON, and no
+        // control character reaches a terminal that shows it (TerminalText).
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F || $0 == 0xC2 }) {
             output += text
             output += "\""
             return
@@ -91,7 +93,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             case "\n": output += "\\n"
             case "\r": output += "\\r"
             case "\t": output += "\\t"
-            case let c where c.value < 0x20:
+            case let c where c.value < 0x20 || (c.value >= 0x7F && c.value <= 0x9F):
                 output += String(format: "\\u%04x", c.value)
             default: output.unicodeScalars.append(scalar)
             }

@@ -86,7 +86,7 @@ public struct TextTable: Sendable {
     public func render(empty: String = "nothing to show") -> String {
         if rows.isEmpty { return "(\(empty))\n" }
         var widths = headers.map(\.count)
-        let cleaned = rows.map { $0.map(OneLine.text) }
+        let cleaned = rows.map { $0.map { TerminalText.safe(OneLine.text($0)) } }
         for row in cleaned {
             for (index, cell) in row.enumerated() where index < widths.count {
                 widths[index] = max(widths[index], cell.count)

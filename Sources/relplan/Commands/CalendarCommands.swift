@@ -27,7 +27,7 @@ struct EnvironmentCommand: ParsableCommand {
             let code = try Parse.code(.environment, code)
             let kind = try Parse.word(EnvironmentKind.self, kind, option: "--kind")
             try connection.runAsPerson { db, me in
-                try SharedCalendar(db).createEnvironment(code: code, name: name, kind: kind, capacity: capacity, by: me)
+                try SharedCalendar(db).createEnvironment(code: code, name: try checkedText(name, .name, option: "--name"), kind: kind, capacity: capacity, by: me)
                 print("created environment \(code) (\(kind.rawValue), capacity \(capacity))")
             }
         }
@@ -214,7 +214,7 @@ struct FreezeCommand: ParsableCommand {
             let end = try time.instant(self.end, option: "--end")
             guard end > start else { throw CLIError(.usage, "--end must be after --start") }
             try connection.runAsPerson { db, me in
-                try SharedCalendar(db).createFreeze(code: code, start: start, end: end, reason: reason, environment: env, by: me)
+                try SharedCalendar(db).createFreeze(code: code, start: start, end: end, reason: try checkedText(reason, .reason, option: "--reason"), environment: env, by: me)
                 print("created freeze \(code)\(env.map { " for \($0)" } ?? "")")
             }
         }

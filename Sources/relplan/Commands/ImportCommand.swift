@@ -435,7 +435,7 @@ final class ProgressLine {
 
     private func write(_ text: String) {
         shown = true
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(TerminalText.safe(text))".utf8))
     }
 
     static func grouped(_ value: Int) -> String {
@@ -459,16 +459,16 @@ struct ImportOutput {
     static func refuse(_ issues: [ImportIssue], omitted: Int, file: String, rename: (ImportIssue) -> ImportIssue) -> CLIError {
         var lines = issues.map { rename($0).description }
         if omitted > 0 { lines.append("... and \(omitted) more \(omitted == 1 ? "problem" : "problems") not shown") }
-        FileHandle.standardError.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+        emitError(lines.map { $0 + "\n" }.joined())
         let count = issues.count + omitted
         return CLIError(.dataError, "\(file): \(count) \(count == 1 ? "problem" : "problems"); nothing was imported")
     }
 
     func print(_ format: ImportCommand.SummaryFormat) {
-        for warning in outcome.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        for warning in outcome.warnings { emitError("warning: \(warning)\n") }
         switch format {
-        case .json: Swift.print(json().serialized(pretty: true))
-        case .table: Swift.print(text(), terminator: "")
+        case .json: emit(json().serialized(pretty: true) + "\n")
+        case .table: emit(text())
         }
     }
 

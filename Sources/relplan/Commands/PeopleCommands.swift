@@ -20,7 +20,7 @@ struct GroupCommand: ParsableCommand {
         func run() throws {
             let code = try Parse.code(.group, code)
             try connection.runAsPerson { db, me in
-                try Directory(db).createGroup(code: code, name: name, by: me)
+                try Directory(db).createGroup(code: code, name: try checkedText(name, .name, option: "--name"), by: me)
                 print("created group \(code)")
             }
         }

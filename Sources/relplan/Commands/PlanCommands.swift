@@ -30,7 +30,7 @@ struct PlanCommand: ParsableCommand {
         func run() throws {
             let code = try Parse.code(.plan, code)
             try connection.runAsPerson { db, me in
-                try Plans(db).create(group: group, code: code, title: title, changeRef: changeRef, model: model, by: me)
+                try Plans(db).create(group: group, code: code, title: try checkedText(title, .title, option: "--title"), changeRef: try checkedTextIfGiven(changeRef, .changeRef, option: "--change-ref"), model: model, by: me)
                 print("created plan \(group)/\(code)\(model.map { " from model \($0)" } ?? "")")
             }
         }
@@ -104,7 +104,7 @@ struct PlanCommand: ParsableCommand {
             func run() throws {
                 let ref = try Parse.ref(plan)
                 try connection.runAsPerson { db, me in
-                    try Plans(db).addStakeholder(group: ref.group, code: ref.code, name: name, role: role, by: me)
+                    try Plans(db).addStakeholder(group: ref.group, code: ref.code, name: try checkedText(name, .name, option: "<name>"), role: try checkedText(role, .name, option: "--role"), by: me)
                     print("\(name) is \(role) of \(ref)")
                 }
             }

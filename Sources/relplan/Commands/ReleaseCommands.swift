@@ -43,7 +43,7 @@ struct ReleaseCommand: ParsableCommand {
             default: throw CLIError(.usage, "give both --deploy-start and --deploy-end, or neither")
             }
             let new = NewRelease(
-                ref: ref, plan: plan, title: title, window: window, deploy: deploy, priority: try Parse.priority(priority),
+                ref: ref, plan: plan, title: try checkedText(title, .title, option: "--title"), window: window, deploy: deploy, priority: try Parse.priority(priority),
                 deadline: try deadline.map { try time.day($0, option: "--deadline") }, dependsOn: try dependsOn.map(Parse.ref))
             try connection.runAsPerson { db, me in
                 let warnings = try Releases(db).create(new, by: me)
@@ -118,7 +118,7 @@ struct ReleaseCommand: ParsableCommand {
             let ref = try Parse.ref(release)
             if overrideFreeze && (reason ?? "").isEmpty { throw CLIError(.usage, "--override-freeze needs --reason") }
             try connection.runAsPerson { db, me in
-                let warnings = try Releases(db).move(ref, to: window, overrideFreezeReason: overrideFreeze ? reason : nil,
+                let warnings = try Releases(db).move(ref, to: window, overrideFreezeReason: overrideFreeze ? checkedTextIfGiven(reason, .reason, option: "--reason") : nil,
                                                      expectedVersion: ifVersion, by: me)
                 print("moved \(ref) to \(window)")
                 warnings.forEach(warn)
@@ -184,7 +184,7 @@ struct ReleaseCommand: ParsableCommand {
         func run() throws {
             let ref = try Parse.ref(release)
             try connection.runAsPerson { db, me in
-                try Releases(db).evaluate(ref, text: text, by: me)
+                try Releases(db).evaluate(ref, text: try checkedText(text, .evaluation, option: "--text"), by: me)
                 print("recorded the evaluation of \(ref)")
             }
         }
@@ -218,7 +218,7 @@ struct ReleaseCommand: ParsableCommand {
         func run() throws {
             let ref = try Parse.ref(release)
             try connection.runAsPerson { db, me in
-                try Releases(db).assign(ref, implementer: implementer, by: me)
+                try Releases(db).assign(ref, implementer: try checkedText(implementer, .name, option: "--implementer"), by: me)
                 print("\(implementer) deploys \(ref)")
             }
         }
@@ -272,7 +272,7 @@ struct UnitCommand: ParsableCommand {
             let ref = try Parse.ref(release)
             let kind = try Parse.word(UnitKind.self, kind, option: "--kind")
             try connection.runAsPerson { db, me in
-                try Releases(db).addUnit(ref, package: package, code: code, kind: kind, target: target, version: version, by: me)
+                try Releases(db).addUnit(ref, package: package, code: code, kind: kind, target: target, version: try checkedTextIfGiven(version, .version, option: "--version"), by: me)
                 print("added unit \(package)/\(code) (\(kind.rawValue) → \(target)) to \(ref)")
             }
         }
@@ -327,7 +327,7 @@ struct DeviationCommand: ParsableCommand {
             let ref = try Parse.ref(release)
             let severity = try Parse.word(DeviationSeverity.self, severity, option: "--severity")
             try connection.runAsPerson { db, me in
-                let id = try Releases(db).addDeviation(ref, severity: severity, text: text, by: me)
+                let id = try Releases(db).addDeviation(ref, severity: severity, text: try checkedText(text, .description, option: "--text"), by: me)
                 print("recorded deviation \(id) (\(severity.rawValue)) for \(ref)")
             }
         }
@@ -343,7 +343,7 @@ struct DeviationCommand: ParsableCommand {
 
         func run() throws {
             try connection.runAsPerson { db, me in
-                try Releases(db).handleDeviation(id: id, resolution: resolution, by: me)
+                try Releases(db).handleDeviation(id: id, resolution: try checkedText(resolution, .description, option: "--resolution"), by: me)
                 print("deviation \(id) handled")
             }
         }

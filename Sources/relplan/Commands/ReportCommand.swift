@@ -114,7 +114,7 @@ struct ReportCommand: ParsableCommand {
                 let summary = "relplan nightly: \(all.unresolvedCount) conflict\(all.unresolvedCount == 1 ? "" : "s") "
                     + "(\(all.newCount) new, \(all.resolvedCount) resolved since the last run), "
                     + "\(all.proposals.count) pending proposal\(all.proposals.count == 1 ? "" : "s"); written to \(folder.path)"
-                FileHandle.standardError.write(Data((summary + "\n").utf8))
+                emitError(summary + "\n")
             } catch {
                 throw ErrorReporter(verbose: connection.verbose).exit(for: error)
             }

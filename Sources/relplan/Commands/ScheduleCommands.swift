@@ -164,7 +164,7 @@ struct ScheduleCommand: ParsableCommand {
 
         func run() throws {
             try connection.runAsPerson { db, me in
-                try ScheduleStore(db, deadlineZone: .current).reject(id, reason: reason, by: me)
+                try ScheduleStore(db, deadlineZone: .current).reject(id, reason: try checkedText(reason, .reason, option: "--reason"), by: me)
                 print("rejected proposal \(id)")
             }
         }

@@ -33,11 +33,11 @@ struct ErrorReporter {
 
     func exit(for error: Error) -> ExitCode {
         let (status, message) = classify(error)
-        FileHandle.standardError.write(Data("relplan: \(message)\n".utf8))
+        emitError("relplan: \(message)\n")
         if verbose, let error = error as? PostgresError {
-            FileHandle.standardError.write(Data("  postgres: \(error.description.replacingOccurrences(of: "\n", with: "\n  "))\n".utf8))
+            emitError("  postgres: \(error.description.replacingOccurrences(of: "\n", with: "\n  "))\n")
             if let statement = error.statement {
-                FileHandle.standardError.write(Data("  statement: \(statement)\n".utf8))
+                emitError("  statement: \(statement)\n")
             }
         }
         return ExitCode(status.rawValue)

@@ -67,7 +67,7 @@ struct FormatOption: ParsableArguments {
     var csv: CSVDialect { excel ? .excel : .standard }
 
     func print(_ listing: Listing, zone: TimeZone) {
-        Swift.print(listing.render(format, zone: zone, csv: csv), terminator: "")
+        emit(listing.render(format, zone: zone, csv: csv))
     }
 }
 
@@ -99,5 +99,5 @@ enum Parse {
 
 /// Warnings go to stderr, so scripts reading stdout see only the result.
 func warn(_ message: String) {
-    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    emitError("warning: \(message)\n")
 }
