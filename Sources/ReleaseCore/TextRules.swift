@@ -27,6 +27,8 @@ public enum TextField: String, Sendable, CaseIterable {
         }
     }
 
+    var article: String { self == .evaluation ? "an" : "a" }
+
     /// Whether line feeds are allowed (titles keep line breaks in `release show`).
     public var allowsLineBreaks: Bool {
         switch self {
@@ -45,10 +47,10 @@ public enum TextProblem: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .tooLong(field, length):
-            return "a \(field.rawValue) is at most \(field.maximumLength) characters long (this one has \(length))"
+            return "\(field.article) \(field.rawValue) is at most \(field.maximumLength) characters long (this one has \(length))"
         case let .controlCharacter(field, scalar, position):
             let allowed = field.allowsLineBreaks ? " other than line breaks" : ""
-            return "a \(field.rawValue) may not hold control characters\(allowed): "
+            return "\(field.article) \(field.rawValue) may not hold control characters\(allowed): "
                 + "\(TextRules.visible(scalar)) at character \(position)"
         }
     }
