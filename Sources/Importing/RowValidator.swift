@@ -170,6 +170,11 @@ struct RowValidator {
         }
     }
 
+    /// A title as stored: CR LF as LF (the COPY encoder drops the CR the same way).
+    static func storedLines(_ text: String) -> String {
+        text.replacing("\r\n", with: "\n")
+    }
+
     static func textProblem(_ value: ByteSpan, _ kind: TextField) -> TextProblem? {
         var characters = 0
         var index = 0
@@ -177,7 +182,8 @@ struct RowValidator {
         while index < count {
             let byte = value[index]
             if byte & 0xC0 != 0x80 { characters += 1 }
-            if byte < 0x20 || byte == 0x7F || (byte == 0xC2 && index + 1 < count && value[index + 1] <= 0x9F && value[index + 1] >= 0x80) {
+            // NUL: the reader's own message says the file may be damaged.
+            if (byte < 0x20 && byte != 0) || byte == 0x7F || (byte == 0xC2 && index + 1 < count && value[index + 1] <= 0x9F && value[index + 1] >= 0x80) {
                 let lineBreak = byte == 0x0A || (byte == 0x0D && index + 1 < count && value[index + 1] == 0x0A)
                 if !(lineBreak && kind.allowsLineBreaks) {
                     let scalar = byte == 0xC2 ? UInt32(value[index + 1]) : UInt32(byte)
@@ -500,8 +506,8 @@ struct RowValidator {
         }
         return ImportRow(
             line: row.line, group: Self.string(row[.group]), plan: Self.string(row[.plan]),
-            planTitle: text(.planTitle), changeRef: text(.changeRef), release: Self.string(row[.release]),
-            releaseTitle: text(.releaseTitle), window: text(.window),
+            planTitle: text(.planTitle).map(Self.storedLines), changeRef: text(.changeRef), release: Self.string(row[.release]),
+            releaseTitle: text(.releaseTitle).map(Self.storedLines), window: text(.window),
             deployStart: date(row.deployStart), deployEnd: date(row.deployEnd), priority: row.priority,
             deadline: row.deadline.flatMap { day in
                 date(row.deadlineEnd).map { ImportDeadline(day: day, end: $0) }

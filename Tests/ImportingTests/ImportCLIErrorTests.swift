@@ -40,6 +40,23 @@ struct ImportCLIErrorTests {
                           sourceLocation: sourceLocation)
     }
 
+    @Test("a title, change reference or version too long or holding control characters: the line, the field and the limit")
+    func textRules() throws {
+        let header = "group,plan,plan_title,change_ref,release,release_title,window,package,unit,unit_kind,target,version\n"
+        func row(_ release: String, planTitle: String = "Plan", changeRef: String = "CHG-1", title: String = "T", version: String = "1.0") -> String {
+            "CRM,CRM-Q,\"\(planTitle)\",\(changeRef),\(release),\"\(title)\",SW-2027-05-01,core,crm-api,application,crm-api,\(version)\n"
+        }
+        let file = header + row("R-1", title: String(repeating: "x", count: 201)) + row("R-2", title: "red \u{1B}[31m")
+            + row("R-3", changeRef: String(repeating: "C", count: 65)) + row("R-4", version: "1.0\u{07}")
+            + row("R-5", title: "a\tb") + row("R-6", title: "two\r\nlines") + row("R-7", title: String(repeating: "é", count: 200))
+        try expectRefused(file, lines: [
+            { "\($0):2: release_title: a title is at most 200 characters long (this one has 201) (got \"\(String(repeating: "x", count: 60))…\")" },
+            { "\($0):3: release_title: a title may not hold control characters other than line breaks: U+001B (escape) at character 5 (got \"red \\x1B[31m\")" },
+            { "\($0):4: change_ref: a change reference is at most 64 characters long (this one has 65) (got \"\(String(repeating: "C", count: 60))…\")" },
+            { "\($0):6: release_title: a title may not hold control characters other than line breaks: U+0009 (tab) at character 2 (got \"a\\tb\")" },
+        ], problems: 5)
+    }
+
     @Test("an unknown group is refused with the nearest code")
     func unknownGroup() throws {
         try expectRefused(Self.header + Self.goodRow + Self.goodRow.replacingOccurrences(of: "CRM,CRM-Q,R-1", with: "CRN,CRM-Q,R-2"),

@@ -18,7 +18,7 @@ struct ImportCLITests {
 
         let shown = try f.run("alice", "release", "show", "CRM/R-4", "--format", "json")
         let json = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]
-        #expect(json?["title"] as? String == "Fakturaexport; nytt format\r\n(ekonomi och lön)")
+        #expect(json?["title"] as? String == "Fakturaexport; nytt format\n(ekonomi och lön)")  // CR LF stored as LF (README "What text may hold")
         #expect(json?["window"] as? String == "SW-2027-05-01")
         #expect(json?["deploy_start"] as? String == "2027-05-01T20:00:00Z")  // the window's start, 22:00 CEST
         #expect(json?["depends_on"] as? [String] == ["CRM/R-3"])
