@@ -98,6 +98,7 @@ extension ReleaseModel {
 
         check(.model, code, at: ["code"])
         requireText(name, at: ["name"])
+        do { _ = try TextRules.checked(name, as: .name) } catch { issues.append(ModelIssue(path: ["name"], message: error.description)) }
         requireText(version, at: ["version"])
 
         var criterionPaths: [String: ModelPath] = [:]

@@ -13,11 +13,11 @@ struct ImportOutputTests {
 
     @Test func everyColumnInOrderWithEscapesAndNulls() throws {
         let csv = ImportTest.fullHeader + "\n"
-            + #"CRM,CRM-2027,,CHG-1,R-2027.03,"a"# + "\t" + #"b\c"# + "\n"
+            + #"CRM,CRM-2027,,CHG-1,R-2027.03,"a"# + "\r\n" + #"b\c"# + "\n"
             + #"d",SW-1,2027-03-14 18:00+01:00,2027-03-14 22:30:15.5,3,2027-03-31,"HR/PAY-7|HR/X_Y| R-2 ",,,,,,,,"#
             + "\n"
         let columns = [
-            "2", "0", "CRM", "CRM-2027", #"\N"#, "CHG-1", "R-2027.03", #"a\tb\\c\nd"#, "SW-1",
+            "2", "0", "CRM", "CRM-2027", #"\N"#, "CHG-1", "R-2027.03", #"a\nb\\c\nd"#  /* CR LF stored as LF */, "SW-1",
             "2027-03-14T17:00:00Z", "2027-03-14T22:30:15.500000Z", "3", "2027-03-31",
             #"{"HR/PAY-7","HR/X_Y","CRM/R-2"}"#,
             #"\N"#, #"\N"#, #"\N"#, #"\N"#, #"\N"#, #"\N"#, #"\N"#, #"\N"#,
