@@ -40,7 +40,8 @@ def server(action):
         sock = os.environ["PGHOST"]
         command += ["-l", os.path.join(os.path.dirname(os.environ["PGDATA_DIR"]), "server.log"),
                     "-o", f"-k {sock} -p {os.environ['PGPORT']} -c listen_addresses='' -c fsync=off", "start"]
-    subprocess.run(command, check=True, capture_output=True)
+    # From "/": the cluster user may not be able to enter the checkout (runuser keeps the cwd).
+    subprocess.run(command, check=True, capture_output=True, cwd="/")
 
 
 def check(name, ok, detail=""):

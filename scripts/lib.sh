@@ -43,34 +43,41 @@ cluster_user() {
   fi
 }
 
+# Runs a command as the cluster user. From "/": the cluster user may not be able to enter the
+# folder we are in (a checkout under /root, a `mktemp -d` folder), and runuser keeps the cwd.
 as_cluster_user() {
   local user; user="$(cluster_user)"
-  if [ "$(id -u)" -eq 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u "$user" -- "$@"); else "$@"; fi
 }
 
-# The cluster lives under .relplan/ unless the unprivileged user cannot reach that folder
-# (a checkout under /root, say); then it lives in a private folder under /tmp, linked from .relplan/.
+# The folder of the cluster, as a physical path (no symlink in it), so that the cluster user
+# reaches it without passing through the checkout. It is .relplan/<name> when the cluster user
+# can reach that folder and its path is plain (letters, digits, -_./ and short enough for a Unix
+# socket); otherwise (a checkout under /root, in `mktemp -d`, a path with a space) it is a
+# folder under /tmp, linked from .relplan/<name>, created again if /tmp was cleared.
 # RELPLAN_CLUSTER names another cluster (the fault suite runs one it may crash).
 cluster_dir() {
   mkdir -p "$STATE"
-  local name="${RELPLAN_CLUSTER:-cluster}"
-  if [ -L "$STATE/$name" ] || [ -d "$STATE/$name" ]; then
-    echo "$STATE/$name"; return 0
+  local name="${RELPLAN_CLUSTER:-cluster}" link="$STATE/${RELPLAN_CLUSTER:-cluster}"
+  if [ -L "$link" ] && [ ! -d "$link" ]; then rm -f "$link"; fi   # its /tmp folder is gone
+  if [ ! -L "$link" ] && [ ! -d "$link" ]; then
+    local physical; physical="$(cd "$STATE" && pwd -P)/$name"
+    if [[ "$physical" =~ ^[A-Za-z0-9_./-]+$ ]] && [ ${#physical} -le 80 ] \
+       && { [ "$(id -u)" -ne 0 ] || runuser -u "$(cluster_user)" -- test -x "$(cd "$STATE" && pwd -P)" 2>/dev/null; }; then
+      mkdir -p "$link"
+    else
+      local alt; alt="$(mktemp -d "/tmp/relplan-$name.XXXXXX")"
+      chmod 755 "$alt"
+      ln -s "$alt" "$link"
+    fi
   fi
-  if [ "$(id -u)" -eq 0 ] && ! runuser -u "$(cluster_user)" -- test -x "$STATE"; then
-    local alt; alt="$(mktemp -d "${TMPDIR:-/tmp}/relplan-cluster.XXXXXX")"
-    chmod 755 "$alt"
-    ln -s "$alt" "$STATE/$name"
-  else
-    mkdir -p "$STATE/$name"
-  fi
-  echo "$STATE/$name"
+  (cd "$link" && pwd -P)
 }
 
 pg_env() {
   local dir; dir="$(cluster_dir)"
   cat <<EOT
-export PGHOST='$(cd "$dir" && pwd -P)/run'
+export PGHOST='$dir/run'
 export PGPORT='$RELPLAN_PGPORT'
 export PGUSER='postgres'
 export PGDATABASE='relplan'
