@@ -59,7 +59,8 @@ public enum ReleaseModelFile {
 
     /// Parses model text; `file` is only used in messages.
     public static func parse(_ text: String, file: String) throws(ReleaseModelFileError) -> ReleaseModel {
-        let body = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        // In NFC, so the model's code, criteria and roles are stored as codes are (ReleaseCore's CodeKind).
+        let body = CodeKind.canonical(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
         let root: Node?
         do {
             root = try Yams.compose(yaml: body)

@@ -24,6 +24,9 @@ struct RowValidator {
     private var releases = ConsistencyTable(slotCount: ReleaseSlot.count)
     private var plans = ConsistencyTable(slotCount: 2)
     private let keyScratch = ByteBuffer(capacity: 256)
+    /// The NFC forms of the row's codes that were not in NFC; reserved per row for three times
+    /// the record's bytes (NFC at most triples UTF-8), so spans into it stay valid for the row.
+    private let normalized = ByteBuffer(capacity: 1024)
     /// The last text parsed per field and its value: rows of a release repeat timestamps.
     private var instantMemos = [InstantMemo](repeating: InstantMemo(), count: ImportField.allCases.count)
     private var hashScratch: [UInt64] = []
@@ -69,7 +72,7 @@ struct RowValidator {
         self.known = known
         if let defaultGroup, !defaultGroup.isEmpty {
             let buffer = ByteBuffer(capacity: defaultGroup.utf8.count)
-            var copy = defaultGroup
+            var copy = CodeKind.canonical(defaultGroup)
             copy.withUTF8 { buffer.append($0) }
             self.defaultGroup = buffer
         } else {
@@ -83,6 +86,8 @@ struct RowValidator {
     /// a problem in it: the fields are still checked, but their values are not remembered.
     mutating func validate(_ record: RecordView, line: Int, alreadyInvalid: Bool = false) -> Bool {
         issues.removeAll(keepingCapacity: true)
+        normalized.removeAll()
+        normalized.reserve(3 * (record.ends.last ?? 0) + 16)
         row.line = line
         row.repeatsReleaseCells = false
         for index in 0..<row.spans.count {
@@ -134,9 +139,12 @@ struct RowValidator {
         }
     }
 
-    /// Codes follow relplan's one rule (ReleaseCore's `CodeKind`): 1 to 64 ASCII letters,
-    /// digits, `-`, `_` or `.`, starting with a letter or a digit. Targets name configuration
-    /// items as other tools do, so they only may not hold spaces or control characters.
+    /// Codes follow relplan's one rule, ReleaseCore's `CodeKind.validate`: 1 to 64 letters or
+    /// digits of any script, `-`, `_` or `.`, starting with a letter or a digit, stored in NFC.
+    /// A code of ASCII letters, digits and `-_.` is decided here on its bytes (the common case,
+    /// no `String` made); any other code, and every refused one, goes to `CodeKind.validate`,
+    /// whose NFC form replaces the cell. Targets name configuration items as other tools do, so
+    /// they only may not hold spaces or control characters; they too are kept in NFC.
     private mutating func checkCode(_ field: ImportField) {
         let value = row[field]
         guard let first = value.first else { return }
@@ -146,16 +154,24 @@ struct RowValidator {
         }
         if field == .target {
             if found & 4 != 0 { issue(field, "a target cannot contain spaces or control characters") }
-        } else if found & 6 != 0 {
-            issue(field, "a code may hold only letters A-Z, digits, \"-\", \"_\" and \".\"")
-        } else if Self.codeByteKinds[Int(first)] != 0 {
-            issue(field, "a code must start with a letter or a digit")
-        } else if value.count > Self.maximumCodeLength {
-            issue(field, "a code is at most \(Self.maximumCodeLength) characters long")
+            if found & 8 != 0 { checkUnicodeTarget() }
+            return
+        }
+        if found <= 1, Self.codeByteKinds[Int(first)] == 0, value.count <= Self.maximumCodeLength { return }
+        guard let kind = Self.codeKind(of: field) else { return }
+        switch canonicalCode(value, kind) {
+        case .success(let canonical): row.spans[field.index] = canonical
+        case .failure(let invalid): issue(field, Self.message(for: invalid))
         }
     }
 
-    static let maximumCodeLength = 64
+    /// `value` as `kind`'s rule has it: its NFC bytes (in `normalized`, valid for this row) or what is wrong.
+    private func canonicalCode(_ value: ByteSpan, _ kind: CodeKind) -> Result<ByteSpan, InvalidCode> {
+        let text = Self.string(value)
+        let canonical: String
+        do { canonical = try kind.validate(text) } catch { return .failure(error) }
+        return .success(keepNormalized(value, as: canonical))
+    }
 
     /// The free-text fields and their kind in ReleaseCore's table of text limits.
     static let textFields: [(ImportField, TextField)] = [
@@ -196,22 +212,73 @@ struct RowValidator {
         return characters > kind.maximumLength ? .tooLong(field: kind, length: characters) : nil
     }
 
-    /// Per byte, as bits: 0 for letters and digits, 1 for `-`, `_` and `.` (not first in a
-    /// code), 2 for other printable bytes, 4 for spaces, control characters and DEL.
+    /// `value` itself when `canonical` has the same bytes, else `canonical`'s bytes appended to
+    /// `normalized` (reserved at the start of the row, so earlier spans stay valid).
+    private func keepNormalized(_ value: ByteSpan, as canonical: String) -> ByteSpan {
+        var canonical = canonical
+        return canonical.withUTF8 { bytes in
+            if bytes.elementsEqual(value) { return value }
+            let start = normalized.count
+            normalized.append(bytes)
+            return ByteSpan(start: normalized.base + start, count: bytes.count)
+        }
+    }
+
+    private mutating func checkUnicodeTarget() {
+        let value = row[.target]
+        let text = CodeKind.canonical(Self.string(value))
+        if text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) {
+            issue(.target, "a target cannot contain spaces or control characters")
+        }
+        row.spans[ImportField.target.index] = keepNormalized(value, as: text)
+    }
+
+    static func message(for invalid: InvalidCode) -> String {
+        switch invalid.reason {
+        case .empty: "is required"
+        case .tooLong: "a code is at most \(maximumCodeLength) characters long"
+        case .badFirstCharacter: "a code must start with a letter or a digit"
+        case .badCharacter(let scalar):
+            "a code may hold only letters, digits, \"-\", \"_\" and \".\" (not \(InvalidCode.shown(scalar)))"
+        }
+    }
+
+    static func codeKind(of field: ImportField) -> CodeKind? {
+        switch field {
+        case .group: .group
+        case .plan: .plan
+        case .release: .release
+        case .window: .window
+        case .package: .package
+        case .unit: .unit
+        case .environment: .environment
+        default: nil
+        }
+    }
+
+    static let maximumCodeLength = CodeKind.maximumLength
+
+    /// Per byte, as bits: 0 for ASCII letters and digits, 1 for `-`, `_` and `.` (not first in
+    /// a code), 2 for other printable ASCII, 4 for spaces, control characters and DEL, 8 for
+    /// the bytes of characters beyond ASCII (left to `CodeKind`).
     static let codeByteKinds: [UInt8] = (UInt8.min...UInt8.max).map { byte in
         switch byte {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return 0
         case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."): return 1
         case 0...0x20, 0x7F: return 4
+        case 0x80...: return 8
         default: return 2
         }
     }
 
-    static func isCode(_ bytes: ByteSpan) -> Bool {
-        guard let first = bytes.first, bytes.count <= maximumCodeLength, codeByteKinds[Int(first)] == 0 else {
-            return false
+    /// A group or release code of a dependency, in NFC, or nil when it is not a code.
+    private func dependencyCode(_ bytes: ByteSpan, _ kind: CodeKind) -> ByteSpan? {
+        if let first = bytes.first, bytes.count <= Self.maximumCodeLength, Self.codeByteKinds[Int(first)] == 0,
+           bytes.allSatisfy({ Self.codeByteKinds[Int($0)] <= 1 }) {
+            return bytes
         }
-        return bytes.allSatisfy { codeByteKinds[Int($0)] <= 1 }
+        guard !bytes.isEmpty, case .success(let canonical) = canonicalCode(bytes, kind) else { return nil }
+        return canonical
     }
 
     private mutating func checkDeployment() {
@@ -314,8 +381,7 @@ struct RowValidator {
             let piece = Self.trimmed(ByteSpan(start: base + pieceStart, count: index - pieceStart))
             pieceStart = index + 1
             guard !piece.isEmpty, let pieceBase = piece.baseAddress else { continue }
-            let group: ByteSpan
-            let release: ByteSpan
+            let group: ByteSpan, release: ByteSpan
             if let slash = piece.firstIndex(of: UInt8(ascii: "/")) {
                 group = Self.trimmed(ByteSpan(start: pieceBase, count: slash))
                 release = Self.trimmed(ByteSpan(start: pieceBase + slash + 1, count: piece.count - slash - 1))
@@ -324,7 +390,7 @@ struct RowValidator {
                 release = piece
                 if group.isEmpty { return }  // the missing group is reported already
             }
-            guard Self.isCode(group), Self.isCode(release) else {
+            guard let group = dependencyCode(group, .group), let release = dependencyCode(release, .release) else {
                 issue(.dependsOn, "expected releases as GROUP/CODE separated by \"|\", e.g. HR/PAY-7|CRM/R-2027.02")
                 return
             }

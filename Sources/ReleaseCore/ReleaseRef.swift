@@ -5,16 +5,15 @@ public struct ReleaseRef: Sendable, Hashable, Comparable, Codable, CustomStringC
     public let group: String
     public let code: String
 
-    /// Validates both codes, so a `ReleaseRef` always prints as text that parses back.
+    /// Validates both codes, so a `ReleaseRef` always prints as text that parses back; keeps
+    /// them in NFC (``CodeKind/validate(_:)``).
     public init(group: String, code: String) throws(InvalidReleaseRef) {
         do throws(InvalidCode) {
-            try CodeKind.group.validate(group)
-            try CodeKind.release.validate(code)
+            self.group = try CodeKind.group.validate(group)
+            self.code = try CodeKind.release.validate(code)
         } catch {
             throw InvalidReleaseRef(text: "\(group)/\(code)", reason: .invalidCode(error))
         }
-        self.group = group
-        self.code = code
     }
 
     /// Parses `GROUP/CODE`.

@@ -33,8 +33,9 @@ public struct NewWindow: Sendable, Equatable {
     public let start: Date
     public let end: Date
 
+    /// `code` is kept in NFC, the form codes are stored in.
     public init(code: String, start: Date, end: Date) {
-        self.code = code
+        self.code = CodeKind.canonical(code)
         self.start = start
         self.end = end
     }
@@ -50,7 +51,7 @@ public struct SharedCalendar {
 
     public func createEnvironment(code: String, name: String, kind: EnvironmentKind, capacity: Int, by identity: Identity) throws {
         try identity.requireAdmin(to: "create environment \(code)")
-        try CodeKind.environment.validate(code)
+        let code = try CodeKind.environment.validate(code)
         guard capacity >= 1 else { throw StoreError.invalid("an environment's capacity is at least 1 (got \(capacity))") }
         try translatingUniqueViolation("environment \(code) exists already") {
             try db.execute("INSERT INTO environment (code, name, kind, capacity) VALUES ($1, $2, $3, $4)",
@@ -134,7 +135,7 @@ public struct SharedCalendar {
 
     public func createFreeze(code: String, start: Date, end: Date, reason: String, environment: String?, by identity: Identity) throws {
         try identity.requireAdmin(to: "create freeze \(code)")
-        try CodeKind.freeze.validate(code)
+        let code = try CodeKind.freeze.validate(code)
         guard end > start else { throw StoreError.invalid("freeze \(code) must end after it starts") }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalid("a freeze needs a reason") }
         let environmentID = try Lookup.optionalID(.environment, environment, db)
@@ -161,6 +162,7 @@ public struct SharedCalendar {
     /// default the one group the caller plans for, none for an admin), refusing cycles. Only the
     /// admins and the planners of the group that registered `child` may link it (sql/0010).
     public func linkTarget(_ child: String, partOf parent: String, group: String? = nil) throws {
+        let child = CodeKind.canonical(child), parent = CodeKind.canonical(parent)
         guard child != parent else { throw StoreError.invalid("\(child) cannot be part of itself") }
         let identity = try Identity.current(db)
         let groupID: Int?

@@ -8,7 +8,7 @@ extension Releases {
     public func addPackage(_ ref: ReleaseRef, code: String, by identity: Identity) throws {
         let key = try Lookup.release(ref, db)
         try requireContentEditable(key, identity, action: "add packages to \(ref)")
-        try CodeKind.package.validate(code)
+        let code = try CodeKind.package.validate(code)
         try translatingUniqueViolation("package \(code) of \(ref) exists already") {
             try db.execute("INSERT INTO release_package (group_id, release_id, code) VALUES ($1, $2, $3)", [key.groupID, key.id, code])
         }
@@ -18,7 +18,9 @@ extension Releases {
                         by identity: Identity) throws {
         let key = try Lookup.release(ref, db)
         try requireContentEditable(key, identity, action: "add units to \(ref)")
-        try CodeKind.unit.validate(code)
+        let code = try CodeKind.unit.validate(code)
+        let package = CodeKind.canonical(package)
+        let target = CodeKind.canonical(target)
         guard let packageID = try db.query("SELECT id FROM release_package WHERE release_id = $1 AND code = $2", [key.id, package])
             .first?.decode(Int64.self, 0) else {
             let codes = try db.query("SELECT code FROM release_package WHERE release_id = $1", [key.id]).rows.map { try $0.decode(String.self, 0) }

@@ -25,7 +25,7 @@ public struct Directory {
 
     public func createGroup(code: String, name: String, by identity: Identity) throws {
         try identity.requireAdmin(to: "create group \(code)")
-        try CodeKind.group.validate(code)
+        let code = try CodeKind.group.validate(code)
         try translatingUniqueViolation("group \(code) exists already") {
             try db.execute("INSERT INTO management_group (code, name) VALUES ($1, $2)", [code, name])
         }

@@ -40,7 +40,9 @@ enum Lookup {
         }
     }
 
+    /// `code` is looked up in NFC, the form codes are stored in (sql/0016).
     static func id(_ table: Table, _ code: String, _ db: Connection) throws -> Int {
+        let code = CodeKind.canonical(code)
         if let row = try db.query(table.idByCode, [code]).first {
             return try row.decode(Int.self, 0)
         }
@@ -71,6 +73,7 @@ enum Lookup {
     }
 
     static func plan(group: String, code: String, _ db: Connection) throws -> (id: Int64, groupID: Int, modelID: Int?) {
+        let group = CodeKind.canonical(group), code = CodeKind.canonical(code)
         if let row = try db.query("""
             SELECT p.id, p.group_id, p.model_id FROM release_plan p JOIN management_group g ON g.id = p.group_id
             WHERE g.code = $1 AND p.code = $2

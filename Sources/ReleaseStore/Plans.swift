@@ -37,7 +37,7 @@ public struct Plans {
     public func create(group: String, code: String, title: String, changeRef: String?, model: String?, by identity: Identity) throws {
         let groupID = try Lookup.id(.group, group, db)
         try identity.require([.manager, .releaseManager], in: group, to: "create plans in \(group)")
-        try CodeKind.plan.validate(code)
+        let code = try CodeKind.plan.validate(code)
         let modelID = try Lookup.optionalID(.model, model, db)
         try translatingUniqueViolation("plan \(group)/\(code) exists already") {
             try db.execute("""

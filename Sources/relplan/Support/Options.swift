@@ -89,8 +89,7 @@ enum Parse {
 
     static func code(_ kind: CodeKind, _ text: String) throws -> String {
         do {
-            try kind.validate(text)
-            return text
+            return try kind.validate(text)
         } catch {
             throw CLIError(.usage, error.description)
         }
