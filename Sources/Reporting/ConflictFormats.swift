@@ -50,7 +50,7 @@ public enum ConflictFormats {
     public static func table(_ conflicts: [Conflict], zone: TimeZone) -> String {
         guard !conflicts.isEmpty else { return "no conflicts\n" }
         var text = TextTable(headers: ["TYPE", "RESOURCE", "RELEASES"], rows: conflicts.map {
-            [$0.type.rawValue, $0.window ?? $0.environment ?? $0.target ?? "", $0.releases.joined(separator: ", ")]
+            [$0.type.rawValue, $0.resource?.code ?? "", $0.releases.joined(separator: ", ")]
         }).render()
         text += "\n"
         let times = LocalTimes(zone: zone)

@@ -195,11 +195,7 @@ struct ReportDigest {
     private static func line(_ tracked: NightlyReport.TrackedConflict, now: Date, clock: ReportClock,
                              escape: (String) -> String) -> ConflictLine {
         let c = tracked.conflict
-        let resource: String? =
-            if let window = c.window { "window \(escape(window))" }
-            else if let environment = c.environment { "environment \(escape(environment))" }
-            else if let target = c.target { "target \(escape(target))" }
-            else { nil }
+        let resource = c.resource.map { "\($0.kind) \(escape($0.code))" }
         let age: String
         switch tracked.status {
         case .new: age = "new, first seen \(clock.dateTime(tracked.firstSeen))"

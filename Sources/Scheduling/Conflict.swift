@@ -145,6 +145,28 @@ extension Conflict: Encodable {
 }
 
 extension Conflict {
+    /// The freeze a `freeze` conflict is about, which its identity names (`freeze=CODE`; codes
+    /// hold no `|`); nil for other conflicts. Derived rather than stored, so conflict_history
+    /// rows and their identities stay as they are: two freezes over one window were always two
+    /// conflicts, only the RESOURCE column showed the window for both.
+    public var freeze: String? {
+        guard type == .freeze else { return nil }
+        for part in identity.split(separator: "|") where part.hasPrefix("freeze=") {
+            return String(part.dropFirst("freeze=".count))
+        }
+        return nil
+    }
+
+    /// What a table's RESOURCE column shows: the freeze of a freeze conflict, else the window,
+    /// environment or target.
+    public var resource: (kind: String, code: String)? {
+        if let freeze { return ("freeze", freeze) }
+        if let window { return ("window", window) }
+        if let environment { return ("environment", environment) }
+        if let target { return ("target", target) }
+        return nil
+    }
+
     /// Deterministic order: by type (declaration order), then identity.
     static func precedes(_ a: Conflict, _ b: Conflict) -> Bool {
         if a.type != b.type { return a.type.rank < b.type.rank }
