@@ -21,11 +21,19 @@ public enum CLI {
     @discardableResult
     public static func run(_ arguments: [String], database: TestDatabase, user: String? = nil, stdin: String? = nil,
                            environment extra: [String: String] = [:]) throws -> CLIResult {
+        var environment = extra
+        environment["RELPLAN_DATABASE_URL"] = database.conninfo + (user.map { " user=\($0)" } ?? "")
+        return try run(arguments, stdin: stdin, environment: environment)
+    }
+
+    /// Runs `relplan ARGS` with no database given (help texts, usage errors), `extra` added to
+    /// the environment.
+    @discardableResult
+    public static func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> CLIResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["RELPLAN_DATABASE_URL"] = database.conninfo + (user.map { " user=\($0)" } ?? "")
         environment["TZ"] = environment["RELPLAN_TEST_TZ"] ?? "UTC"
         for (key, value) in extra { environment[key] = value }
         process.environment = environment

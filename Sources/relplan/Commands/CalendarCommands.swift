@@ -57,7 +57,7 @@ struct WindowCommand: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create one service window (admins).",
-            discussion: "Example:\n  relplan window create SW-2027-03-14 --start \"2027-03-14 18:00\" --end \"2027-03-14 23:00\" --capacity 3 --tz Europe/Stockholm")
+            discussion: "Example:\n  relplan window create SW-2027-03-14 --start \"2027-03-14 18:00\" \\\n      --end \"2027-03-14 23:00\" --capacity 3 --tz Europe/Stockholm")
         @Argument(help: "Window code.") var code: String
         @Option(help: "When it opens.") var start: String
         @Option(help: "When it closes.") var end: String
@@ -83,16 +83,17 @@ struct WindowCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a series of windows from a recurrence rule (admins); running it again adds only what is missing.",
             discussion: """
-                RFC 5545 semantics with --from at --start-time as DTSTART: FREQ=WEEKLY|MONTHLY, INTERVAL,
-                BYDAY with ordinals (2TU second Tuesday, -1SU last Sunday), COUNT, UNTIL. Weeks start on
-                Monday. Times are wall-clock in --tz: a 22:00 window of 4h on the night the clocks change
+                RFC 5545 semantics with --from at --start-time as DTSTART: FREQ=WEEKLY|MONTHLY, INTERVAL, \
+                BYDAY with ordinals (2TU second Tuesday, -1SU last Sunday), COUNT, UNTIL. Weeks start on \
+                Monday. Times are wall-clock in --tz: a 22:00 window of 4h on the night the clocks change \
                 still ends at 02:00 local time. Codes are PREFIX-YYYY-MM-DD.
 
                 Examples:
-                  relplan window generate --prefix SW --rrule "FREQ=WEEKLY;BYDAY=SA" --start-time 22:00 --duration 4h \\
-                      --from 2027-01-01 --until 2027-03-31 --capacity 3 --tz Europe/Stockholm
-                  relplan window generate --prefix PATCH --rrule "FREQ=MONTHLY;BYDAY=2TU" --start-time 19:00 --duration 3h \\
-                      --from 2027-01-01 --until 2027-12-31
+                  relplan window generate --prefix SW --rrule "FREQ=WEEKLY;BYDAY=SA" \\
+                      --start-time 22:00 --duration 4h --from 2027-01-01 --until 2027-03-31 \\
+                      --capacity 3 --tz Europe/Stockholm
+                  relplan window generate --prefix PATCH --rrule "FREQ=MONTHLY;BYDAY=2TU" \\
+                      --start-time 19:00 --duration 3h --from 2027-01-01 --until 2027-12-31
                 """)
         @Option(help: "Code prefix: windows are PREFIX-YYYY-MM-DD.") var prefix: String
         @Option(help: "Recurrence rule, e.g. FREQ=WEEKLY;BYDAY=SA.") var rrule: String
@@ -199,7 +200,7 @@ struct FreezeCommand: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a freeze (admins).",
-            discussion: "Example:\n  relplan freeze create YEAR-END --start 2027-12-20 --end 2028-01-07 --reason \"Year-end closing\"")
+            discussion: "Example:\n  relplan freeze create YEAR-END --start 2027-12-20 --end 2028-01-07 \\\n      --reason \"Year-end closing\"")
         @Argument(help: "Freeze code.") var code: String
         @Option(help: "When it begins.") var start: String
         @Option(help: "When it ends.") var end: String

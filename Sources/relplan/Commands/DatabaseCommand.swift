@@ -15,8 +15,8 @@ struct DatabaseCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Apply the migrations the database does not have yet.",
             discussion: """
-                Each file of sql/ runs in its own transaction and is recorded with its checksum in
-                schema_migrations. Running it twice is harmless; two runs at once wait for each other.
+                Each file of sql/ runs in its own transaction and is recorded with its checksum in \
+                schema_migrations. Running it twice is harmless; two runs at once wait for each other. \
                 Run it as the database owner.
 
                 Example:

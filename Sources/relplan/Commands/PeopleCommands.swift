@@ -51,7 +51,7 @@ struct UserCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a login role and let it use relplan (admins).",
             discussion: """
-                The password is read from a file (never from the command line, where ps would show it);
+                The password is read from a file (never from the command line, where ps would show it); \
                 without one, the site's pg_hba.conf must let the person in another way (peer, certificate).
 
                 Example:

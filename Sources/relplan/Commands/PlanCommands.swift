@@ -14,11 +14,12 @@ struct PlanCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a release plan (the group's manager or release-manager).",
             discussion: """
-                With --model the plan uses the model's current version for good: later changes to the
+                With --model the plan uses the model's current version for good: later changes to the \
                 model make a new version and leave this plan as it is.
 
                 Example:
-                  relplan plan create CRM CRM-2027 --title "CRM roadmap 2027" --change-ref CHG-1234 --model standard
+                  relplan plan create CRM CRM-2027 --title "CRM roadmap 2027" \\
+                      --change-ref CHG-1234 --model standard
                 """)
         @Argument(help: "Group code.") var group: String
         @Argument(help: "Plan code.") var code: String
@@ -95,7 +96,7 @@ struct PlanCommand: ParsableCommand {
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Add a stakeholder to a plan.",
-                discussion: "Example:\n  relplan plan stakeholder add CRM/CRM-2027 \"Sales operations\" --role business-owner")
+                discussion: "Example:\n  relplan plan stakeholder add CRM/CRM-2027 \"Sales operations\" \\\n      --role business-owner")
             @Argument(help: "GROUP/PLAN.") var plan: String
             @Argument(help: "Who: a person, a team, a customer.") var name: String
             @Option(help: "Their part in the plan, e.g. business-owner, supplier, service-desk.") var role: String
@@ -131,7 +132,7 @@ struct ModelCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a YAML release model and store it (a changed file becomes a new version).",
             discussion: """
-                Shared models (no --group) are for admins; a group's own for its planners.
+                Shared models (no --group) are for admins; a group's own for its planners. \
                 Errors name the line and column.
 
                 Example:

@@ -16,8 +16,9 @@ struct ReleaseCommand: ParsableCommand {
                 Without --deploy-start/--deploy-end the deployment takes the whole window.
 
                 Example:
-                  relplan release create CRM R-2027.03 --plan CRM-2027 --title "March release" --window SW-2027-03-13 \\
-                      --priority 2 --deadline 2027-03-31 --depends-on HR/PAY-7
+                  relplan release create CRM R-2027.03 --plan CRM-2027 \\
+                      --title "March release" --window SW-2027-03-13 --priority 2 \\
+                      --deadline 2027-03-31 --depends-on HR/PAY-7
                 """)
         @Argument(help: "Group code.") var group: String
         @Argument(help: "Release code, unique in the group.") var code: String
@@ -99,13 +100,14 @@ struct ReleaseCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move a release to another service window.",
             discussion: """
-                The deployment keeps its offset from the window's start and its duration. Moving into a
-                full window is allowed (a warning, and a window-capacity conflict for the scheduler).
+                The deployment keeps its offset from the window's start and its duration. Moving into a \
+                full window is allowed (a warning, and a window-capacity conflict for the scheduler). \
                 An admin may override the freezes the new deployment falls in, with a recorded reason.
 
                 Examples:
                   relplan release move CRM/R-2027.03 --window SW-2027-03-20
-                  relplan release move CRM/R-2027.12 --window SW-2027-12-22 --override-freeze --reason "Legal deadline"
+                  relplan release move CRM/R-2027.12 --window SW-2027-12-22 \\
+                      --override-freeze --reason "Legal deadline"
                 """)
         @Argument(help: "GROUP/CODE.") var release: String
         @Option(help: "The window to move to.") var window: String
@@ -130,7 +132,7 @@ struct ReleaseCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move a release one step along its lifecycle, checking its model's criteria.",
             discussion: """
-                planned → building → testing → ready → deploying → deployed → evaluating → closed;
+                planned → building → testing → ready → deploying → deployed → evaluating → closed; \
                 --to cancelled from any open state. A refusal lists what is missing.
 
                 Examples:
@@ -176,7 +178,7 @@ struct ReleaseCommand: ParsableCommand {
     struct Evaluate: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record the evaluation: what went well, what to change next time. Needed before closing.",
-            discussion: "Example:\n  relplan release evaluate CRM/R-2027.03 --text \"Smooth; book TEST-INT a week earlier next time\"")
+            discussion: "Example:\n  relplan release evaluate CRM/R-2027.03 \\\n      --text \"Smooth; book TEST-INT a week earlier next time\"")
         @Argument(help: "GROUP/CODE.") var release: String
         @Option(help: "The evaluation.") var text: String
         @OptionGroup var connection: ConnectionOptions
@@ -254,11 +256,12 @@ struct UnitCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a unit to a package of a release.",
             discussion: """
-                Kinds: server, application, update, virtual-server, database, network, documentation, training,
+                Kinds: server, application, update, virtual-server, database, network, documentation, training, \
                 routine, agreement.
 
                 Example:
-                  relplan unit add CRM/R-2027.03 core crm-api --kind application --target srv-crm-01 --version 4.2.0
+                  relplan unit add CRM/R-2027.03 core crm-api --kind application \\
+                      --target srv-crm-01 --version 4.2.0
                 """)
         @Argument(help: "GROUP/RELEASE.") var release: String
         @Argument(help: "Package code.") var package: String
@@ -286,7 +289,8 @@ struct BookCommand: ParsableCommand {
             Confirming beyond the environment's capacity is refused with the releases that hold it (exit 75).
 
             Example:
-              relplan book CRM/R-2027.03 TEST-INT --start "2027-03-01 08:00" --end "2027-03-05 17:00" --confirm
+              relplan book CRM/R-2027.03 TEST-INT --start "2027-03-01 08:00" \\
+                  --end "2027-03-05 17:00" --confirm
             """)
     @Argument(help: "GROUP/RELEASE.") var release: String
     @Argument(help: "Environment code.") var environment: String
@@ -317,7 +321,7 @@ struct DeviationCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a deviation. Open deviations block closing the release.",
-            discussion: "Example:\n  relplan deviation add CRM/R-2027.03 --severity high --text \"Rollback of crm-api needed\"")
+            discussion: "Example:\n  relplan deviation add CRM/R-2027.03 --severity high \\\n      --text \"Rollback of crm-api needed\"")
         @Argument(help: "GROUP/RELEASE.") var release: String
         @Option(help: "low, medium or high.") var severity: String
         @Option(help: "What happened.") var text: String

@@ -16,14 +16,14 @@ struct ReportCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the nightly conflict report: JSON, CSV, Markdown, HTML with a timeline, and iCalendar.",
             discussion: """
-                Writes conflicts.json, conflicts.csv, report.md, report.html and calendar.ics into --out for all
-                groups, and a sub-folder per group with only what concerns it. Each run records the conflicts it
-                finds, so the report says what is new since the last run, what is still open and for how long,
-                and what got resolved. Files are written under temporary names and renamed: a reader never sees
+                Writes conflicts.json, conflicts.csv, report.md, report.html and calendar.ics into --out for all \
+                groups, and a sub-folder per group with only what concerns it. Each run records the conflicts it \
+                finds, so the report says what is new since the last run, what is still open and for how long, \
+                and what got resolved. Files are written under temporary names and renamed: a reader never sees \
                 half a report.
 
-                One run at a time: a second one exits 75 at once, naming who holds the lock. The data is read in
-                one read-only, repeatable-read transaction, so it may come from a standby
+                One run at a time: a second one exits 75 at once, naming who holds the lock. The data is read in \
+                one read-only, repeatable-read transaction, so it may come from a standby \
                 (target_session_attrs=prefer-standby); the history is recorded on the primary.
 
                 Examples:

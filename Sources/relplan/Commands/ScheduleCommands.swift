@@ -9,14 +9,14 @@ struct ConflictsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conflicts", abstract: "Find every conflict between releases: windows, environments, targets, people, freezes, order.",
         discussion: """
-            Types: window-capacity, environment-overlap, target-collision, implementer-busy, freeze,
-            outside-window, dependency-order, untested, deadline. Reads one consistent snapshot
+            Types: window-capacity, environment-overlap, target-collision, implementer-busy, freeze, \
+            outside-window, dependency-order, untested, deadline. Reads one consistent snapshot \
             (read-only, repeatable read), so it runs on a standby too.
 
             Examples:
               relplan conflicts
               relplan conflicts --group HR --format json
-              relplan conflicts --exit-code      # exit 1 when there are conflicts, for scripts
+              relplan conflicts --exit-code    # exit 1 when there are conflicts
             """)
     @Option(help: "Only conflicts that involve this group.") var group: String?
     @Option(help: "Only conflicts of deployments after this date.") var from: String?
@@ -58,13 +58,13 @@ struct ScheduleCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Propose moves that make conflicts disappear; --apply makes those of your own groups' releases.",
             discussion: """
-                The objective is compared priority by priority (1 first): fewest releases left in conflict,
-                then least delay. Components small enough are solved exactly (branch and bound), others
-                greedily; the output says which. Releases deploying or later, and pinned ones, never move;
+                The objective is compared priority by priority (1 first): fewest releases left in conflict, \
+                then least delay. Components small enough are solved exactly (branch and bound), others \
+                greedily; the output says which. Releases deploying or later, and pinned ones, never move; \
                 nothing moves into a freeze, past its deadline, before its dependencies, or before its tests.
 
-                With --apply, in one transaction: moves of releases your groups own are made; moves of other
-                groups' releases are stored as proposals for them (schedule proposals). If anything changed
+                With --apply, in one transaction: moves of releases your groups own are made; moves of other \
+                groups' releases are stored as proposals for them (schedule proposals). If anything changed \
                 since the proposals were computed, nothing moves and it exits 75.
 
                 Examples:
@@ -157,7 +157,7 @@ struct ScheduleCommand: ParsableCommand {
     struct Reject: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Reject a proposed move, saying why.",
-            discussion: "Example:\n  relplan schedule reject 12 --reason \"The supplier is only available that night\"")
+            discussion: "Example:\n  relplan schedule reject 12 \\\n      --reason \"The supplier is only available that night\"")
         @Argument(help: "Proposal id.") var id: Int64
         @Option(help: "Why not.") var reason: String
         @OptionGroup var connection: ConnectionOptions
