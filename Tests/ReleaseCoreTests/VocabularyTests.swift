@@ -4,7 +4,11 @@ import Testing
 
 @Suite("Codes")
 struct CodeTests {
-    @Test("Valid codes", arguments: ["CRM", "HR-PAY", "R-2027.03", "SW-2026-12-05", "a", "x_y", "1st", String(repeating: "A", count: 64)])
+    @Test("Valid codes", arguments: [
+        "CRM", "HR-PAY", "R-2027.03", "SW-2026-12-05", "a", "x_y", "1st", String(repeating: "A", count: 64),
+        "LÖN", "Årsskifte-2027", "kärna", "lön.ä_ö-Å", "Зарплата-2027", "Μισθοί", "工资", "वेतन", "٣-rel",
+        String(repeating: "ä", count: 64),
+    ])
     func valid(code: String) throws {
         for kind in CodeKind.allCases {
             try kind.validate(code)
@@ -18,18 +22,58 @@ struct CodeTests {
         (".hidden", .badFirstCharacter(".")),
         ("CRM/R1", .badCharacter("/")),
         ("CRM R1", .badCharacter(" ")),
-        ("FÖRV", .badCharacter("Ö")),
         ("a;drop", .badCharacter(";")),
+        ("LÖN X", .badCharacter(" ")),
+        ("LÖN/Årsskifte", .badCharacter("/")),
+        ("kärna'", .badCharacter("'")),
+        ("kärna\"", .badCharacter("\"")),
+        ("-lön", .badFirstCharacter("-")),
+        ("lön\t", .badCharacter("\t")),
+        ("lön\u{1B}[31m", .badCharacter("\u{1B}")),
+        ("lön\u{200B}", .badCharacter("\u{200B}")),
+        ("lön\u{00A0}x", .badCharacter("\u{00A0}")),
+        ("pris€", .badCharacter("€")),
+        (String(repeating: "ä", count: 65), .tooLong(length: 65)),
     ] as [(String, InvalidCode.Reason)])
     func invalid(code: String, reason: InvalidCode.Reason) {
         #expect(throws: InvalidCode(kind: .window, code: code, reason: reason)) { try CodeKind.window.validate(code) }
         #expect(!CodeKind.window.isValid(code))
     }
 
-    @Test("Messages name the kind of code")
+    @Test("Messages name the kind of code, and show invisible characters as U+XXXX")
     func message() {
         #expect(InvalidCode(kind: .environment, code: "TEST INT", reason: .badCharacter(" ")).description ==
-            "environment code 'TEST INT' contains ' '; only letters A-Z, digits, '-', '_' and '.' are allowed")
+            "environment code 'TEST<U+0020>INT' contains U+0020; only letters, digits, '-', '_' and '.' are allowed")
+        #expect(InvalidCode(kind: .group, code: "LÖN;", reason: .badCharacter(";")).description ==
+            "group code 'LÖN;' contains ';'; only letters, digits, '-', '_' and '.' are allowed")
+        #expect(InvalidCode(kind: .group, code: "L\u{1B}", reason: .badCharacter("\u{1B}")).description ==
+            "group code 'L<U+001B>' contains U+001B; only letters, digits, '-', '_' and '.' are allowed")
+    }
+
+    @Test("A decomposed ä (a and U+0308, as macOS writes it) is the same code as the composed one, stored in NFC")
+    func nfc() throws {
+        let decomposed = "L\u{004F}\u{0308}N", composed = "L\u{00D6}N"
+        #expect(decomposed.unicodeScalars.count == 4 && composed.unicodeScalars.count == 3)
+        let stored = try CodeKind.group.validate(decomposed)
+        #expect(Array(stored.utf8) == Array(composed.utf8))
+        #expect(try CodeKind.group.validate(composed) == composed)
+        #expect(CodeKind.canonical("ka\u{0308}rna").utf8.elementsEqual("kärna".utf8))
+        let ref = try ReleaseRef(parsing: "L\u{004F}\u{0308}N/A\u{030A}rsskifte-2027")
+        #expect(Array(ref.description.utf8) == Array("LÖN/Årsskifte-2027".utf8))
+        // 64 decomposed ä are 128 scalars but 64 characters in NFC: accepted.
+        #expect(CodeKind.plan.isValid(String(repeating: "a\u{0308}", count: 64)))
+        // A combining mark with no composed form is not a letter on its own.
+        #expect(!CodeKind.plan.isValid("q\u{0308}"))
+    }
+
+    @Test("Letters and digits of every script, as the database's [[:alnum:]] classifies them")
+    func letters() {
+        for scalar in ["å", "Ä", "ö", "ж", "λ", "中", "क", "ा", "٣", "०", "ß", "ǅ", "Ⅻ", "ª"] as [Unicode.Scalar] {
+            #expect(CodeKind.isLetterOrDigit(scalar), "\(scalar)")
+        }
+        for scalar in ["€", "—", "\u{00A0}", "\u{200B}", "\u{0308}", "²", "_", "-", "/", "'", "\u{7F}"] as [Unicode.Scalar] {
+            #expect(!CodeKind.isLetterOrDigit(scalar), "U+\(String(scalar.value, radix: 16))")
+        }
     }
 }
 
