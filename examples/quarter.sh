@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A quarter of release planning for three management groups, entered through the CLI as the
+# A quarter of release planning for four management groups, entered through the CLI as the
 # people themselves would. Sourced by scripts/demo, which sets RELPLAN (the binary), the
 # connection, and a login name per person (ADMIN, ALICE, BOB, ERIK, CAROL, VIKTOR).
 #
@@ -21,11 +21,13 @@ YEAR_END="$(date -u -d "$FIRST_SATURDAY" +%Y)"
 as "$ADMIN" group create CRM --name "CRM förvaltning"
 as "$ADMIN" group create HR --name "HR & lön"
 as "$ADMIN" group create WEB --name "Webb och e-handel"
+as "$ADMIN" group create LÖN --name "Lön och förmåner"   # codes are written as people write them
 as "$ADMIN" member add CRM "$ALICE" --role release-manager
 as "$ADMIN" member add CRM "$CAROL" --role member
 as "$ADMIN" member add HR "$BOB" --role release-manager
 as "$ADMIN" member add HR "$VIKTOR" --role viewer
 as "$ADMIN" member add WEB "$ERIK" --role release-manager
+as "$ADMIN" member add LÖN "$BOB" --role release-manager
 
 as "$ADMIN" env create TEST-INT --name "Integration test (shared)" --kind test --capacity 1
 as "$ADMIN" env create PREPROD --name "Pre-production (shared)" --kind preprod --capacity 2
@@ -75,3 +77,10 @@ as "$ERIK" release create WEB SHOP-13 --plan SHOP --title "Campaign pages" --win
 as "$ERIK" release create WEB SHOP-14 --plan SHOP --title "Search tuning" --window "$(window 28)" --priority 4
 as "$ERIK" package add WEB/SHOP-12 web
 as "$ERIK" unit add WEB/SHOP-12 web shop-frontend --kind application --target shop-web --version 12.0.0
+
+# --- LÖN: the payroll system's year-end change, in Swedish ---------------------------------
+as "$BOB" plan create LÖN Lönesystem-2027 --title "Lönesystemet 2027"
+as "$BOB" release create LÖN Årsskifte-2027 --plan Lönesystem-2027 --title "Skattetabeller för 2027" \
+  --window "$(window 14)" --priority 2
+as "$BOB" package add LÖN/Årsskifte-2027 kärna
+as "$BOB" unit add LÖN/Årsskifte-2027 kärna lön-api --kind application --target srv-lön-01 --version 2027.1
