@@ -81,6 +81,6 @@ as "$ERIK" unit add WEB/SHOP-12 web shop-frontend --kind application --target sh
 # --- LÖN: the payroll system's year-end change, in Swedish ---------------------------------
 as "$BOB" plan create LÖN Lönesystem-2027 --title "Lönesystemet 2027"
 as "$BOB" release create LÖN Årsskifte-2027 --plan Lönesystem-2027 --title "Skattetabeller för 2027" \
-  --window "$(window 14)" --priority 2
+  --window "$(window 49)" --priority 2
 as "$BOB" package add LÖN/Årsskifte-2027 kärna
 as "$BOB" unit add LÖN/Årsskifte-2027 kärna lön-api --kind application --target srv-lön-01 --version 2027.1
