@@ -128,12 +128,13 @@ public struct InvalidCode: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func isVisible(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar == " " { return true }
         switch scalar.properties.generalCategory {
         case .control, .format, .spaceSeparator, .lineSeparator, .paragraphSeparator, .unassigned, .surrogate,
              .privateUse, .nonspacingMark, .enclosingMark:
-            false
+            return false
         default:
-            scalar != " "
+            return true
         }
     }
 }

@@ -293,8 +293,8 @@ struct ImportValidationTests {
         let options = ImportOptions(knownCodes: KnownCodes(windows: ["SW-2027-03-14", "SW-2027-03-28"]))
         let result = try ImportTest.rows(text, options: options)
         #expect(result.report.messages == [
-            #"releases.csv:2: release: a code may hold only letters A-Z, digits, "-", "_" and "." (got "R 1")"#,
-            #"releases.csv:3: release: a code may hold only letters A-Z, digits, "-", "_" and "." (got "R/1")"#,
+            #"releases.csv:2: release: a code may hold only letters, digits, "-", "_" and "." (not ' ') (got "R 1")"#,
+            #"releases.csv:3: release: a code may hold only letters, digits, "-", "_" and "." (not '/') (got "R/1")"#,
             #"releases.csv:4: plan: a code must start with a letter or a digit (got "-P")"#,
             #"releases.csv:5: depends_on: expected releases as GROUP/CODE separated by "|", e.g. HR/PAY-7|CRM/R-2027.02 (got "HR/")"#,
             #"releases.csv:6: depends_on: a release cannot depend on itself (got "CRM/R3")"#,

@@ -168,7 +168,7 @@ struct ReleaseModelFileTests {
             """
         let lines = problems(text)
         #expect(lines.count == 7)
-        #expect(lines[0] == "model.yaml:1:7: code: model code 'STANDARD release' contains ' '; only letters A-Z, digits, '-', '_' and '.' are allowed")
+        #expect(lines[0] == "model.yaml:1:7: code: model code 'STANDARD release' contains ' '; only letters, digits, '-', '_' and '.' are allowed")
         #expect(lines[1] == "model.yaml:7:7: phases.plan.entry: plan has no entry criteria: every release starts planned")
         #expect(lines[2] == "model.yaml:12:15: phases.deploy.exit[0].name: criterion name 'done' is already used at phases.plan.exit[0]")
         #expect(lines[3] == "model.yaml:16:18: environments[1].environment: environment 'TEST-INT' is already required at environments[0]")
