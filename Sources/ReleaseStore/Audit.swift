@@ -25,6 +25,7 @@ public struct AuditTrail {
     public init(_ db: Connection) { self.db = db }
 
     public func entries(group: String?, release: ReleaseRef?, since: Date?, limit: Int = 1000) throws -> [AuditEntry] {
+        let group = group.map(CodeKind.canonical)
         if let group { _ = try Lookup.id(.group, group, db) }
         let releaseID = try release.map { try Lookup.release($0, db).id }
         // A bulk row (release_ids set) covers many releases; read for one release, it shows that

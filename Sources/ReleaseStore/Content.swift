@@ -125,7 +125,8 @@ extension Releases {
     }
 
     public func deviations(group: String? = nil, openOnly: Bool = false) throws -> [DeviationRecord] {
-        try db.query("""
+        let group = group.map(CodeKind.canonical)
+        return try db.query("""
             SELECT d.id, g.code || '/' || r.code, d.severity, d.text, d.recorded_at, d.recorded_by, d.resolution
             FROM deviation d JOIN release r ON r.id = d.release_id JOIN management_group g ON g.id = r.group_id
             WHERE ($1::text IS NULL OR g.code = $1) AND (NOT $2 OR d.resolution IS NULL) ORDER BY d.id

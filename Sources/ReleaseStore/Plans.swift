@@ -47,6 +47,7 @@ public struct Plans {
     }
 
     public func list(group: String?) throws -> [PlanRecord] {
+        let group = group.map(CodeKind.canonical)
         if let group { _ = try Lookup.id(.group, group, db) }
         return try db.query("""
             SELECT g.code, p.code, p.title, p.change_ref, m.code, m.version,

@@ -150,6 +150,7 @@ public struct Releases {
     }
 
     public func list(group: String? = nil, window: String? = nil, status: ReleaseStatus? = nil) throws -> [ReleaseRecord] {
+        let group = group.map(CodeKind.canonical), window = window.map(CodeKind.canonical)
         if let group { _ = try Lookup.id(.group, group, db) }
         if let window { _ = try Lookup.id(.window, window, db) }
         return try db.query(Self.selectReleases + """

@@ -131,6 +131,7 @@ public struct ScheduleStore {
     }
 
     public func proposals(group: String?, status: String? = nil) throws -> [StoredProposal] {
+        let group = group.map(CodeKind.canonical)
         if let group { _ = try Lookup.id(.group, group, db) }
         return try db.query("""
             SELECT p.id, g.code || '/' || r.code, g.code, p.action, p.from_text, p.to_text, p.reason, p.status, p.proposed_by,

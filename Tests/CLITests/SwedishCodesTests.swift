@@ -83,6 +83,12 @@ struct SwedishCodesTests {
         // The CLI finds codes typed either way, and suggests the nearest one.
         let shown = ok(try f.run("alice", "release", "show", "\(Self.decomposedLÖN)/A\u{030A}rsskifte-2027"))
         #expect(shown.stdout.contains("Årsskifte-2027") && shown.stdout.contains("kärna"), "\(shown)")
+        for arguments in [["release", "list"], ["plan", "list"], ["conflicts"], ["audit"]] {
+            let listed = ok(try f.run("alice", arguments + ["--group", Self.decomposedLÖN, "--format", "csv"]))
+            #expect(listed.stdout.contains("LÖN"), "\(arguments) --group with a decomposed LÖN: \(listed)")
+        }
+        let inWindow = ok(try f.run("alice", "release", "list", "--window", "Fo\u{0308}nster-1"))
+        #expect(inWindow.stdout.contains("Årsskifte-2027"), "\(inWindow)")
         let typo = try f.run("alice", "release", "show", "LÖN/Årskifte-2027")
         #expect(typo.status != 0 && typo.stderr.contains("did you mean LÖN/Årsskifte-2027?"), "\(typo)")
         let lower = try f.run("alice", "release", "show", "lön/Årsskifte-2027")
