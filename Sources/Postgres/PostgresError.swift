@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// An error from the server or from libpq, with everything the server said about it.
 ///
@@ -67,6 +68,87 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     }
 
     public var isInsufficientPrivilege: Bool { kind == .server && sqlState == "42501" }
+
+    /// A write refused because the session cannot write (`25006`): a hot standby, or a read-only
+    /// transaction. Nothing was changed; the primary would have taken it.
+    public var isReadOnlyServer: Bool { kind == .server && sqlState == "25006" }
+
+    /// The server ending sessions because it shuts down, restarts after a crash, or is not ready
+    /// yet (`57P01`, `57P02`, `57P03`): what a session sees while its database fails over.
+    public var isServerGoingAway: Bool {
+        kind == .server && ["57P01", "57P02", "57P03"].contains(sqlState ?? "")
+    }
+
+    /// For `.connectionFailed`: the servers libpq tried, in order, and why each gave up.
+    public var attempts: [ConnectionAttempt] {
+        kind == .connectionFailed ? ConnectionAttempt.parse(message) : []
+    }
+
+    /// For `.connectionFailed`: no server takes a session right now, but only for reasons a failover
+    /// (or a restart) explains: every server tried refused, timed out, is a read-only standby, or is
+    /// starting up or shutting down, and either the connection string names several servers or one
+    /// said it is a standby or not ready. One server that refuses is simply down (unreachable);
+    /// a bad password or an unknown host is never a failover.
+    public var isFailingOver: Bool {
+        let attempts = attempts
+        guard !attempts.isEmpty, attempts.allSatisfy({ $0.outcome != .other }) else { return false }
+        return Set(attempts.map(\.server)).count > 1 || attempts.contains { $0.outcome == .readOnly || $0.outcome == .notReady }
+    }
+}
+
+/// One server libpq tried while connecting, read from its error text (libpq 14 and later write
+/// one line per server: `connection to server at "db1" (10.0.0.1), port 5432 failed: REASON`).
+public struct ConnectionAttempt: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        /// Nothing listens there (connection refused, no socket): the server is down.
+        case refused
+        /// `connect_timeout` passed without an answer.
+        case timedOut
+        /// A hot standby, or a session that cannot write: `target_session_attrs=read-write` passed it by.
+        case readOnly
+        /// Starting up, shutting down, in recovery, or it closed the connection at once.
+        case notReady
+        /// Anything else: a password, an unknown host, a missing database.
+        case other
+    }
+
+    /// `host:port`, or the socket's path.
+    public let server: String
+    public let outcome: Outcome
+    /// What libpq or the server said, without the `FATAL:` prefix.
+    public let reason: String
+
+    static func parse(_ message: String) -> [ConnectionAttempt] {
+        message.split(separator: "\n").compactMap { line -> ConnectionAttempt? in
+            guard line.hasPrefix("connection to server "), let failed = line.range(of: " failed: ") else { return nil }
+            var server = String(line[line.index(line.startIndex, offsetBy: "connection to server ".count)..<failed.lowerBound])
+            // `at "db1" (10.0.0.1), port 5432` → `db1:5432`; `on socket "/run/x/.s.PGSQL.5432"` → the path.
+            server = server.replacingOccurrences(of: #" \([^)]*\)"#, with: "", options: .regularExpression)
+                .replacingOccurrences(of: "\"", with: "")
+            if server.hasPrefix("at ") {
+                server = String(server.dropFirst(3)).replacingOccurrences(of: ", port ", with: ":")
+            } else if server.hasPrefix("on socket ") {
+                server = String(server.dropFirst("on socket ".count))
+            }
+            var reason = String(line[failed.upperBound...])
+            if reason.hasPrefix("FATAL:") { reason = String(reason.dropFirst("FATAL:".count)).trimmingLeadingWhitespace() }
+            return ConnectionAttempt(server: server, outcome: outcome(of: reason.lowercased()), reason: reason)
+        }
+    }
+
+    private static func outcome(of reason: String) -> Outcome {
+        func has(_ texts: String...) -> Bool { texts.contains { reason.contains($0) } }
+        if has("connection refused", "no such file or directory") { return .refused }
+        if has("timeout expired") { return .timedOut }
+        if has("session is read-only", "server is in hot standby mode") { return .readOnly }
+        if has("the database system is starting up", "the database system is shutting down",
+               "the database system is in recovery mode", "the database system is not yet accepting connections",
+               "the database system is not accepting connections", "server closed the connection unexpectedly",
+               "connection reset by peer") {
+            return .notReady
+        }
+        return .other
+    }
 }
 
 extension PostgresError {
@@ -105,6 +187,8 @@ extension PostgresError {
 }
 
 extension String {
+    func trimmingLeadingWhitespace() -> String { String(drop { $0.isWhitespace }) }
+
     func trimmingTrailingWhitespace() -> String {
         var text = Substring(self)
         while let last = text.last, last.isWhitespace { text = text.dropLast() }

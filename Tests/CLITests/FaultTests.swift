@@ -143,4 +143,33 @@ struct FaultTests {
         #expect(dead.status == 69, "\(dead)")
         #expect(dead.stderr.contains("/nonexistent-relplan"), "\(dead)")
     }
+
+    @Test("every server of a multi-host string down or a standby: exit 75, the database is failing over; a bad database is not")
+    func failingOver() throws {
+        let f = try crowded()
+        defer { f.drop() }
+        let down = try CLI.run(["release", "list", "--database-url",
+                                "host=/nonexistent-relplan-a,/nonexistent-relplan-b port=1,2 dbname=x target_session_attrs=read-write"],
+                               database: f.database)
+        #expect(down.status == 75, "\(down)")
+        #expect(down.stderr.contains("the database is failing over") && down.stderr.contains("/nonexistent-relplan-b"), "\(down)")
+        #expect(!down.stderr.contains("Is the server running"), "no raw libpq text: \(down)")
+        let host = try #require(ProcessInfo.processInfo.environment["PGHOST"])
+        let port = ProcessInfo.processInfo.environment["PGPORT"] ?? "5432"
+        let missing = try CLI.run(["release", "list", "--database-url",
+                                   "host=\(host),\(host) port=\(port),\(port) dbname=relplan_no_such_database"], database: f.database)
+        #expect(missing.status == 69, "\(missing)")
+    }
+
+    @Test("a write refused by a read-only session (25006, as on a standby) exits 75 and says so")
+    func readOnlySession() throws {
+        let f = try crowded()
+        defer { f.drop() }
+        let before = try windows(f)
+        let write = try CLI.run(["release", "move", "CRM/R1", "--window", "W3"], database: f.database, user: f.login("alice"),
+                                environment: ["PGOPTIONS": "-c default_transaction_read_only=on"])
+        #expect(write.status == 75, "\(write)")
+        #expect(write.stderr.contains("refused a write") && write.stderr.contains("read-only"), "\(write)")
+        #expect(try windows(f) == before)
+    }
 }

@@ -128,4 +128,23 @@ struct ErrorAndTransactionTests {
             } == "23P01")
         }
     }
+
+    @Test("a failed connection names each server libpq tried and why; only down or not-ready servers look like a failover")
+    func connectionAttempts() throws {
+        func failure(_ conninfo: String) -> PostgresError? {
+            do { _ = try Connection(conninfo: conninfo); return nil } catch let error as PostgresError { return error } catch { return nil }
+        }
+        let both = try #require(failure("host=/nonexistent-relplan-a,/nonexistent-relplan-b port=1,2 dbname=x"))
+        #expect(both.kind == .connectionFailed)
+        #expect(both.attempts.map(\.server) == ["/nonexistent-relplan-a/.s.PGSQL.1", "/nonexistent-relplan-b/.s.PGSQL.2"], "\(both)")
+        #expect(both.attempts.allSatisfy { $0.outcome == .refused }, "\(both.attempts)")
+        #expect(both.isFailingOver)
+        let one = try #require(failure("host=/nonexistent-relplan-a port=1 dbname=x"))
+        #expect(one.attempts.count == 1 && !one.isFailingOver, "one server down is down, not failing over")
+        let host = try #require(ProcessInfo.processInfo.environment["PGHOST"])
+        let port = ProcessInfo.processInfo.environment["PGPORT"] ?? "5432"
+        let missing = try #require(failure("host=\(host),\(host) port=\(port),\(port) dbname=relplan_no_such_database"))
+        #expect(!missing.attempts.isEmpty && missing.attempts.allSatisfy { $0.outcome == .other }, "\(missing.attempts)")
+        #expect(!missing.isFailingOver, "libpq stops at the first server that refuses the login")
+    }
 }

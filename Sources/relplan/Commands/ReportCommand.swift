@@ -55,6 +55,12 @@ struct ReportCommand: ParsableCommand {
                 defer { store.unlock(primary) }
                 let reader = try connection.connect()
                 defer { reader.close() }
+                // Where the reads happen, asked in the reading session itself (--verbose shows it).
+                let standby = try reader.query("SELECT pg_is_in_recovery()").first?.decode(Bool.self, 0) ?? false
+                reader.logger.info("""
+                    nightly report: reading from \(reader.host):\(reader.port) (pg_is_in_recovery = \(standby), \
+                    \(standby ? "a standby" : "the primary")); history and lock on \(primary.host):\(primary.port)
+                    """)
                 let now = Date()
                 let context = try store.readContext(reader, deadlineZone: zone, now: now)
                 let conflicts = ConflictDetector.detect(in: context.snapshot)
@@ -122,11 +128,8 @@ struct ReportCommand: ParsableCommand {
         }
 
         private func connectPrimary() throws -> Connection {
-            do {
-                return try Connection(conninfo: connection.conninfo, overrides: ["target_session_attrs": "read-write"])
-            } catch let error as PostgresError {
-                throw CLIError(.unavailable, "cannot reach a writable PostgreSQL server for the report's history and lock: \(error.message)")
-            }
+            try connection.connect(overrides: ["target_session_attrs": "read-write"],
+                                   purpose: " to a writable server for the report's history and lock")
         }
     }
 }

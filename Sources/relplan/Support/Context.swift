@@ -20,13 +20,15 @@ struct ConnectionOptions: ParsableArguments {
         databaseURL ?? ProcessInfo.processInfo.environment["RELPLAN_DATABASE_URL"] ?? ""
     }
 
-    /// Connects, or explains where it tried and exits 69.
-    func connect() throws -> Connection {
+    /// Connects, or explains where it tried and exits 69 — or 75 when the database is failing over
+    /// (every server down, a standby or not ready, as a multi-host string sees it mid-failover).
+    func connect(overrides: [String: String] = [:], purpose: String = "") throws -> Connection {
         LoggingSystem.bootstrapOnce(verbose: verbose)
         do {
-            return try Connection(conninfo: conninfo, logger: Logger(label: "relplan.postgres"))
+            return try Connection(conninfo: conninfo, overrides: overrides, logger: Logger(label: "relplan.postgres"))
         } catch let error as PostgresError {
-            throw CLIError(.unavailable, "cannot connect to PostgreSQL (\(describeTarget())): \(error.message)")
+            if error.isFailingOver { throw CLIError(.temporaryFailure, ErrorReporter.failingOver(error)) }
+            throw CLIError(.unavailable, "cannot connect to PostgreSQL\(purpose) (\(describeTarget())): \(error.message)")
         }
     }
 

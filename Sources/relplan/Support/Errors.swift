@@ -67,14 +67,31 @@ struct ErrorReporter {
     private func classify(postgres error: PostgresError) -> (ExitStatus, String) {
         switch error.kind {
         case .connectionFailed:
+            if error.isFailingOver { return (.temporaryFailure, Self.failingOver(error)) }
             return (.unavailable, "cannot connect to PostgreSQL: \(error.message)")
         case .connectionLost:
-            return (.temporaryFailure, "lost the connection to PostgreSQL (\(error.message)); nothing was committed, safe to retry")
+            if error.statement == "COMMIT" {
+                return (.temporaryFailure, "lost the connection to PostgreSQL while committing (\(error.message)): the database server "
+                    + "went away (restarting or failing over); the change was made whole or not at all, so look before retrying")
+            }
+            return (.temporaryFailure, "lost the connection to PostgreSQL (\(error.message)): the database server went away "
+                + "(restarting or failing over); nothing was committed, safe to retry")
         default:
             break
         }
         if error.isInsufficientPrivilege {
             return (.permissionDenied, "permission denied: \(error.message)")
+        }
+        if error.isReadOnlyServer {
+            return (.temporaryFailure, "PostgreSQL refused a write (\(error.message)): this session is read-only, on a standby "
+                + "or a primary being demoted; writes go to the primary (target_session_attrs=read-write in the connection "
+                + "string finds it). Nothing was changed; try again")
+        }
+        if error.isServerGoingAway {
+            let outcome = error.statement == "COMMIT"
+                ? "the change was made whole or not at all, so look before retrying"
+                : "nothing was committed, safe to retry"
+            return (.temporaryFailure, "the database is failing over or restarting (\(error.message)); \(outcome)")
         }
         if error.isTemporary {
             let why: String
@@ -91,5 +108,19 @@ struct ErrorReporter {
             return (.dataError, verbose ? error.description : error.message)
         }
         return (.dataError, verbose ? error.description : "the database refused: \(error.message)")
+    }
+
+    /// No server takes writes right now, for reasons a failover explains (`PostgresError.isFailingOver`).
+    static func failingOver(_ error: PostgresError) -> String {
+        let servers = error.attempts.map { attempt -> String in
+            switch attempt.outcome {
+            case .refused: return "\(attempt.server) refuses connections"
+            case .timedOut: return "\(attempt.server) does not answer"
+            case .readOnly: return "\(attempt.server) is a read-only standby"
+            case .notReady, .other: return "\(attempt.server): \(attempt.reason)"
+            }
+        }
+        return "the database is failing over: no primary takes writes right now (\(servers.joined(separator: "; "))). "
+            + "Nothing was done; try again in a few seconds"
     }
 }
