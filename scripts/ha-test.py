@@ -84,6 +84,20 @@ def relplan(arguments, user, database="ha_suite", attrs="read-write", extra_env=
     return subprocess.run([RELPLAN] + arguments, capture_output=True, text=True, env=env, timeout=timeout)
 
 
+def create_database(name, template=None):
+    """CREATE DATABASE on the primary, then wait until every node has replayed it: synchronous
+    replication waits for the standby's flush, not its replay, and libpq gives up on the first server
+    that answers "database does not exist" instead of trying the next."""
+    psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", "postgres")
+    psql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""), "postgres")
+    deadline = time.monotonic() + 30
+    for port in NODES.values():
+        while psql(f"SELECT count(*) FROM pg_database WHERE datname = '{name}'", "postgres", port=port, check_rc=False) != "1":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"database {name} never reached 127.0.0.1:{port}")
+            time.sleep(0.05)
+
+
 def states():
     rows = monitor("SELECT nodename, reportedstate, goalstate FROM pgautofailover.node ORDER BY nodename")
     return {line.split("|")[0]: tuple(line.split("|")[1:]) for line in rows.splitlines() if line}
@@ -121,8 +135,10 @@ def kill_node(name):
 
 
 def restart_nodes():
-    subprocess.run([os.path.join(args.root, "scripts", "ha-cluster"), "start"], check=True, capture_output=True,
-                   env=dict(os.environ))
+    started = subprocess.run([os.path.join(args.root, "scripts", "ha-cluster"), "start"], capture_output=True, text=True,
+                             env=dict(os.environ))
+    if started.returncode != 0:
+        print(started.stderr, file=sys.stderr)
     return wait_pair()
 
 
@@ -138,8 +154,7 @@ check("synchronous replication: the primary waits for its standby's flush at com
       psql("SELECT current_setting('synchronous_standby_names'), (SELECT string_agg(sync_state, ',') FROM pg_stat_replication)", "postgres"))
 
 say("a database for the suite, migrated and seeded through the multi-host string")
-psql("DROP DATABASE IF EXISTS ha_suite WITH (FORCE)", "postgres")
-psql("CREATE DATABASE ha_suite", "postgres")
+create_database("ha_suite")
 migrate = relplan(["db", "migrate"], "postgres")
 check("relplan db migrate through the multi-host string", migrate.returncode == 0, migrate.stderr)
 subprocess.run(["psql", "-qX", "-v", "ON_ERROR_STOP=1", "-d", url("ha_suite", "postgres"), "-f",
@@ -306,7 +321,7 @@ holder = subprocess.Popen(["psql", "-qAtX", "-d", url("ha_suite", "postgres"), "
 while psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7218 AND granted") == "0":
     time.sleep(0.05)
 second = relplan(["report", "nightly", "--out", out], "ha_admin", attrs="prefer-standby")
-holder.kill()
+psql("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7218 AND granted")
 holder.wait()
 check("a second nightly run while one holds the lock on the primary exits 75 naming the holder",
       second.returncode == 75 and "another nightly report is running, held by postgres" in second.stderr, second.stderr)
@@ -326,8 +341,7 @@ check("the standby rejoins", restart_nodes(), states())
 # --- schedule resolve --apply cut off by a failover ------------------------------------------
 if args.resolve_trials:
     say(f"schedule resolve --apply cut off by a failover ({args.resolve_trials} trial(s), {args.resolve_releases:,} releases)")
-    psql("DROP DATABASE IF EXISTS ha_resolve_template WITH (FORCE)", "postgres")
-    psql("CREATE DATABASE ha_resolve_template", "postgres")
+    create_database("ha_resolve_template")
     relplan(["db", "migrate"], "postgres", database="ha_resolve_template")
     subprocess.run([BENCH, "seed", "--releases", str(args.resolve_releases), "--database-url", url("ha_resolve_template", "postgres")],
                    check=True, capture_output=True, env=BASE_ENV)
@@ -340,8 +354,7 @@ if args.resolve_trials:
               "FROM release r")
 
     def fresh(name):
-        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", "postgres")
-        psql(f"CREATE DATABASE {name} TEMPLATE ha_resolve_template", "postgres")
+        create_database(name, "ha_resolve_template")
 
     fresh("ha_resolve_reference")
     before = psql(PLACES, "ha_resolve_reference")

@@ -26,6 +26,8 @@ struct ConnectionOptions: ParsableArguments {
         LoggingSystem.bootstrapOnce(verbose: verbose)
         do {
             return try Connection(conninfo: conninfo, overrides: overrides, logger: Logger(label: "relplan.postgres"))
+        } catch let error as PostgresError where error.kind == .connectionLost {
+            throw error  // the server went away while the session was set up: restarting or failing over (exit 75)
         } catch let error as PostgresError {
             if error.isFailingOver { throw CLIError(.temporaryFailure, ErrorReporter.failingOver(error)) }
             throw CLIError(.unavailable, "cannot connect to PostgreSQL\(purpose) (\(describeTarget())): \(error.message)")
