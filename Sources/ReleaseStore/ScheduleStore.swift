@@ -16,6 +16,28 @@ public struct StoredProposal: Sendable, Equatable {
     public let proposedBy: String
     public let proposedAt: Date
     public let decisionReason: String?
+    /// The plan the move belongs to (moves stored by one `schedule resolve --apply`).
+    public var plan: Int64? = nil
+    /// Moves it waits on, and open moves that wait on it.
+    public var waitsOn: [Link] = []
+    public var neededBy: [Link] = []
+
+    /// Another move of the chain: its id, release and status.
+    public struct Link: Sendable, Equatable {
+        public let id: Int64
+        public let release: String
+        public let status: String
+
+        init?(_ text: String) {
+            let parts = text.split(separator: " ")
+            guard parts.count == 3, let id = Int64(parts[0]) else { return nil }
+            self.id = id
+            release = String(parts[1])
+            status = String(parts[2])
+        }
+
+        public var group: String { String(release.split(separator: "/").first ?? "") }
+    }
 }
 
 /// A snapshot and the row version of every release in it, read in one transaction.
@@ -30,25 +52,66 @@ public struct ApplyOutcome: Sendable, Equatable {
     public let applied: [String]
     /// Moves stored as proposals for the groups that own the releases, with their ids.
     public let proposed: [(release: String, id: Int64)]
+    /// Every move stored and not carried out yet: the caller's own approved moves that wait on
+    /// others, and the proposals for other groups, with what each waits on.
+    public let waiting: [WaitingMove]
 
     public static func == (lhs: ApplyOutcome, rhs: ApplyOutcome) -> Bool {
-        lhs.applied == rhs.applied && lhs.proposed.map(\.release) == rhs.proposed.map(\.release) && lhs.proposed.map(\.id) == rhs.proposed.map(\.id)
+        lhs.applied == rhs.applied && lhs.proposed.map(\.release) == rhs.proposed.map(\.release)
+            && lhs.proposed.map(\.id) == rhs.proposed.map(\.id) && lhs.waiting == rhs.waiting
     }
+}
+
+/// A stored move that is not carried out yet.
+public struct WaitingMove: Sendable, Equatable {
+    public let id: Int64
+    public let release: String
+    /// `approved` (its owner agreed: it waits on others) or `pending` (its owner decides).
+    public let status: String
+    public let waitsOn: [Wait]
+
+    public struct Wait: Sendable, Equatable {
+        public let id: Int64
+        public let release: String
+        /// What that move must do: "leaving SW-4", "freeing TEST-INT", "finishing earlier".
+        public let doing: String
+
+        public var group: String { String(release.split(separator: "/").first ?? "") }
+    }
+
+    /// "CRM/H waits on HR/J leaving W4: proposal 12 for HR".
+    public var waitText: String {
+        "\(release) waits on " + waitsOn.map { "\($0.release) \($0.doing): proposal \($0.id) for \($0.group)" }.joined(separator: "; ")
+    }
+}
+
+/// What deciding on a proposal did, in the one transaction of the decision.
+public struct DecisionOutcome: Sendable, Equatable {
+    /// The proposal's status now: accepted, approved (waits on others), rejected, or stale.
+    public let status: String
+    /// Why, for stale and rejected ones.
+    public let detail: String?
+    public let proposal: StoredProposal
+    /// Moves carried out by this decision (the proposal itself, and those that waited on it).
+    public let carriedOut: [StoredProposal]
+    /// Moves withdrawn by it, with their reasons.
+    public let withdrawn: [StoredProposal]
+    /// What an approved proposal waits on.
+    public let waitsOn: [WaitingMove.Wait]
 }
 
 /// Conflict detection and resolution against the database: the snapshot in, moves out.
 ///
-/// Moves are applied only to releases of groups the caller plans for; everything else becomes a
-/// proposal its owners accept or reject. Applying locks out other appliers (an advisory lock),
-/// re-checks that every moved release is as it was when the proposals were computed, and that
-/// no window goes over capacity: otherwise it refuses and nothing moves.
+/// Moves are made only for releases of groups the caller plans for; everything else becomes a
+/// proposal its owners accept or reject, and the caller's moves that need another group's move
+/// first are stored approved, waiting on it: the database carries them out in the transaction of
+/// the acceptance that completes them (sql/0014). Writers are serialised by the database's own
+/// lock (`relplan_lock_scheduler`, a row lock nobody else may take), waited for at most
+/// `relplan.scheduler_lock_timeout`; then it fails with `StoreError.busy` naming the holder.
 public struct ScheduleStore {
     let db: Connection
     let zone: TimeZone
     let now: Date
-
-    /// Serialises the scheduler's writes (apply, accept) across sessions.
-    static let applyLock: Int64 = 7217
 
     public init(_ db: Connection, deadlineZone zone: TimeZone, now: Date = Date()) {
         self.db = db
@@ -86,210 +149,218 @@ public struct ScheduleStore {
 
     // MARK: Resolution
 
-    /// Applies the moves of `resolution` that the caller may make and stores the others as proposals,
-    /// all in one transaction. `snapshot` is the one the resolution was computed from.
-    public func apply(_ resolution: Resolution, computedFrom portfolio: Portfolio, by identity: Identity) throws -> ApplyOutcome {
-        try db.retryingTransaction { db in
-            try db.execute("SELECT pg_advisory_xact_lock($1)", [Self.applyLock])
-            // Each release is looked up once, under the lock: nothing the proposals rest on may have
-            // changed since they were computed.
-            var keys: [String: ReleaseKey] = [:]
-            for proposal in resolution.proposals where keys[proposal.release] == nil {
-                let key = try Lookup.release(try ReleaseRef(parsing: proposal.release), db)
-                guard key.version == portfolio.versions[proposal.release] else {
-                    throw StoreError.changedSinceComputed(
-                        "\(proposal.release) changed since the proposals were computed; run schedule resolve again")
-                }
-                keys[proposal.release] = key
+    /// Computes the plan and carries it out in one transaction, under the scheduler's lock, so that
+    /// nothing another scheduler does falls between computing and storing. A concurrent change by
+    /// hand makes the database refuse (40001): the plan is computed again, up to five times.
+    public func resolveAndApply(options: ResolverOptions = ResolverOptions(), by identity: Identity) throws -> (Resolution, ApplyOutcome) {
+        try naming {
+            try db.retryingTransaction { db in
+                try db.execute("SELECT relplan_lock_scheduler()")
+                let store = ScheduleStore(db, deadlineZone: zone, now: now)
+                let portfolio = try store.portfolio()
+                let resolution = Resolver(options: options).resolve(portfolio.snapshot)
+                return (resolution, try store.store(resolution, portfolio, by: identity, db))
             }
-            var applied: [String] = []
-            var proposed: [(String, Int64)] = []
-            for proposal in resolution.proposals {
-                guard let key = keys[proposal.release] else { continue }
-                if identity.isPlanner(of: key.ref.group) {
-                    try move(key, proposal, db)
-                    applied.append(proposal.release)
-                } else {
-                    proposed.append((proposal.release, try storeProposal(key, proposal, db)))
-                }
-            }
-            try requireWindowCapacity(for: resolution.proposals.compactMap(\.newWindow), db)
-            return ApplyOutcome(applied: applied, proposed: proposed)
         }
     }
 
-    /// Stores proposals for their owners without applying anything (`schedule resolve` without
-    /// `--apply` only prints; this is for a run that hands every move to its owners).
-    public func propose(_ resolution: Resolution) throws -> [(release: String, id: Int64)] {
-        let versions = try releaseVersions(resolution.proposals.map(\.release))
-        return try db.retryingTransaction { db in
-            try resolution.proposals.compactMap { proposal in
-                guard let key = versions[proposal.release] else { return nil }
-                return (proposal.release, try storeProposal(key, proposal, db))
+    /// Stores a resolution computed earlier from `portfolio`: refused (75, compute again) when a
+    /// release it moves changed since.
+    public func apply(_ resolution: Resolution, computedFrom portfolio: Portfolio, by identity: Identity) throws -> ApplyOutcome {
+        try naming {
+            try db.retryingTransaction { db in
+                try db.execute("SELECT relplan_lock_scheduler()")
+                for release in Set(resolution.proposals.map(\.release)).sorted() {
+                    let key = try Lookup.release(try ReleaseRef(parsing: release), db)
+                    guard key.version == portfolio.versions[release] else {
+                        throw StoreError.changedSinceComputed("\(release) changed since the proposals were computed; run schedule resolve again")
+                    }
+                }
+                return try store(resolution, portfolio, by: identity, db)
             }
+        }
+    }
+
+    /// Orders the plan for the caller (``Coordination``) and hands it to `relplan_store_plan`.
+    private func store(_ resolution: Resolution, _ portfolio: Portfolio, by identity: Identity, _ db: Connection) throws -> ApplyOutcome {
+        let plan = Coordination.plan(resolution, in: portfolio.snapshot, by: Set(identity.plannerGroups))
+        guard !plan.isEmpty else { return ApplyOutcome(applied: [], proposed: [], waiting: []) }
+        var items: [String] = []
+        var windowIDs: [String: Int] = [:]
+        for move in plan {
+            let p = move.proposal
+            let key = try Lookup.release(try ReleaseRef(parsing: p.release), db)
+            var window = "null"
+            if p.action == .moveWindow, let code = p.newWindow {
+                if windowIDs[code] == nil { windowIDs[code] = try Lookup.id(.window, code, db) }
+                window = String(windowIDs[code] ?? 0)
+            }
+            let deploy = p.action == .shiftBooking ? nil : p.newDeploy
+            let bookings = p.bookingMoves.map {
+                "{\"booking\":\($0.bookingID),\"start\":\(jsonString(PostgresTimestamp.format($0.to.start))),\"end\":\(jsonString(PostgresTimestamp.format($0.to.end)))}"
+            }
+            items.append("""
+                {"release":\(key.id),"action":\(jsonString(p.action.rawValue)),"window":\(window),\
+                "deploy_start":\(deploy.map { jsonString(PostgresTimestamp.format($0.start)) } ?? "null"),\
+                "deploy_end":\(deploy.map { jsonString(PostgresTimestamp.format($0.end)) } ?? "null"),\
+                "bookings":[\(bookings.joined(separator: ","))],"reason":\(jsonString(p.reason)),\
+                "version":\(portfolio.versions[p.release] ?? key.version),"needs":[\(move.needs.map { String($0.move + 1) }.joined(separator: ","))]}
+                """)
+        }
+        let rows = try db.query("SELECT idx, id, status, waits_on FROM relplan_store_plan($1::jsonb, $2)",
+                                ["[" + items.joined(separator: ",") + "]", zone.identifier]).rows
+        var ids = [Int64](repeating: 0, count: plan.count)
+        var statuses = [String](repeating: "", count: plan.count)
+        for row in rows {
+            let i = try row.decode(Int.self, 0) - 1
+            guard plan.indices.contains(i) else { continue }
+            ids[i] = try row.decode(Int64.self, 1)
+            statuses[i] = try row.decode(String.self, 2)
+        }
+        var applied: [String] = []
+        var proposed: [(String, Int64)] = []
+        var waiting: [WaitingMove] = []
+        for (i, move) in plan.enumerated() {
+            if statuses[i] == "accepted" && move.isOwn { applied.append(move.proposal.release); continue }
+            if !move.isOwn { proposed.append((move.proposal.release, ids[i])) }
+            if statuses[i] == "pending" || statuses[i] == "approved" {
+                waiting.append(WaitingMove(id: ids[i], release: move.proposal.release, status: statuses[i], waitsOn: move.needs.map {
+                    WaitingMove.Wait(id: ids[$0.move], release: plan[$0.move].proposal.release, doing: $0.doing)
+                }))
+            }
+        }
+        return ApplyOutcome(applied: applied, proposed: proposed, waiting: waiting)
+    }
+
+    /// The scheduler's lock not granted in time (55P03 from `relplan_lock_scheduler`) becomes
+    /// `.busy`, naming who holds it.
+    func naming<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError where error.sqlState == "55P03" {
+            let holder = (try? db.query("SELECT relplan_scheduler_holder()").first?.decode(String?.self, 0)) ?? nil
+            throw StoreError.busy("the scheduler is busy: \(holder ?? "another session") is applying or deciding moves; nothing was changed, retry")
         }
     }
 
     public func proposals(group: String?, status: String? = nil) throws -> [StoredProposal] {
         let group = group.map(CodeKind.canonical)
         if let group { _ = try Lookup.id(.group, group, db) }
-        return try db.query("""
+        return try proposals(where: "($1::text IS NULL OR g.code = $1) AND ($2::text IS NULL OR p.status = $2 OR ($2 = 'pending' AND p.status = 'approved'))",
+                             [group, status], db)
+    }
+
+    func proposals(where condition: String, _ values: [any PostgresEncodable], _ db: Connection) throws -> [StoredProposal] {
+        try db.query("""
             SELECT p.id, g.code || '/' || r.code, g.code, p.action, p.from_text, p.to_text, p.reason, p.status, p.proposed_by,
-                   p.proposed_at, p.decision_reason
+                   p.proposed_at, p.decision_reason, p.plan_id,
+                   coalesce((SELECT array_agg(q.id::text || ' ' || qg.code || '/' || qr.code || ' ' || q.status ORDER BY q.id)
+                             FROM schedule_proposal q JOIN release qr ON qr.id = q.release_id JOIN management_group qg ON qg.id = q.group_id
+                             WHERE q.id = ANY (p.waits_on)), '{}'),
+                   coalesce((SELECT array_agg(q.id::text || ' ' || qg.code || '/' || qr.code || ' ' || q.status ORDER BY q.id)
+                             FROM schedule_proposal q JOIN release qr ON qr.id = q.release_id JOIN management_group qg ON qg.id = q.group_id
+                             WHERE p.id = ANY (q.waits_on) AND q.status IN ('pending', 'approved')), '{}')
             FROM schedule_proposal p JOIN release r ON r.id = p.release_id JOIN management_group g ON g.id = p.group_id
-            WHERE ($1::text IS NULL OR g.code = $1) AND ($2::text IS NULL OR p.status = $2)
+            WHERE \(condition)
             ORDER BY p.id
-            """, [group, status]).rows.map {
+            """, values).rows.map {
             StoredProposal(id: try $0.decode(Int64.self, 0), release: try $0.decode(String.self, 1), group: try $0.decode(String.self, 2),
                            action: try $0.decode(String.self, 3), from: try $0.decode(String.self, 4), to: try $0.decode(String.self, 5),
                            reason: try $0.decode(String.self, 6), status: try $0.decode(String.self, 7),
                            proposedBy: try $0.decode(String.self, 8), proposedAt: try $0.decode(Date.self, 9),
-                           decisionReason: try $0.decode(String?.self, 10))
+                           decisionReason: try $0.decode(String?.self, 10), plan: try $0.decode(Int64?.self, 11),
+                           waitsOn: try $0.decode([String].self, 12).compactMap(StoredProposal.Link.init),
+                           neededBy: try $0.decode([String].self, 13).compactMap(StoredProposal.Link.init))
         }
     }
 
-    /// The owning group accepts a proposal: the move is made if the release is as it was then.
-    public func accept(_ id: Int64, by identity: Identity) throws -> StoredProposal {
-        try db.retryingTransaction { db in
-            try db.execute("SELECT pg_advisory_xact_lock($1)", [Self.applyLock])
-            let (proposal, key, stored) = try loadProposal(id, db)
-            try identity.require([.manager, .releaseManager], in: key.ref.group, to: "accept proposals for \(key.ref)")
-            guard stored.status == "pending" else { throw StoreError.invalid("proposal \(id) is \(stored.status) already") }
-            guard key.version == stored.releaseVersion else {
-                throw StoreError.changedSinceComputed("\(key.ref) changed since proposal \(id) was made; run schedule resolve again")
-            }
-            try move(key, proposal, db)
-            try requireWindowCapacity(for: proposal.newWindow.map { [$0] } ?? [], db)
-            try db.execute("""
-                UPDATE schedule_proposal SET status = 'accepted' WHERE id = $1
-                """, [id])
-            return try proposals(group: nil).first { $0.id == id }.unwrapOrThrow("proposal \(id)")
-        }
+    /// The owning group accepts a proposal. If it holds now it is carried out at once, with every
+    /// move that waited only on it; if it needs moves of its plan that are not carried out yet, it
+    /// is approved and waits on them. The database re-checks every hard rule either way.
+    public func accept(_ id: Int64, by identity: Identity) throws -> DecisionOutcome {
+        try decide(id, accept: true, reason: nil, by: identity)
     }
 
-    public func reject(_ id: Int64, reason: String, by identity: Identity) throws {
+    /// Rejects a proposal (or takes back one's own approval), saying why; whatever waited on it is withdrawn.
+    @discardableResult
+    public func reject(_ id: Int64, reason: String, by identity: Identity) throws -> DecisionOutcome {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalid("say why (--reason)") }
-        try db.retryingTransaction { db in
-            let (_, key, stored) = try loadProposal(id, db)
-            try identity.require([.manager, .releaseManager], in: key.ref.group, to: "reject proposals for \(key.ref)")
-            guard stored.status == "pending" else { throw StoreError.invalid("proposal \(id) is \(stored.status) already") }
-            try db.execute("""
-                UPDATE schedule_proposal SET status = 'rejected', decision_reason = $2
-                WHERE id = $1
-                """, [id, reason])
+        return try decide(id, accept: false, reason: reason, by: identity)
+    }
+
+    private func decide(_ id: Int64, accept: Bool, reason: String?, by identity: Identity) throws -> DecisionOutcome {
+        try naming {
+            try db.retryingTransaction { db in
+                try db.execute("SELECT relplan_lock_scheduler()")
+                guard let stored = try proposals(where: "p.id = $1", [id], db).first else {
+                    throw StoreError.notFound(kind: "proposal", code: String(id), suggestion: nil)
+                }
+                try identity.require([.manager, .releaseManager], in: stored.group,
+                                     to: "\(accept ? "accept" : "reject") proposals for \(stored.release)")
+                var waits: [Int64] = []
+                var needs: [WaitingMove.Wait] = []
+                if accept && stored.status == "pending", let plan = stored.plan {
+                    // What it must wait on is worked out now, against the portfolio as it is.
+                    let state = try ScheduleStore(db, deadlineZone: zone, now: now).snapshot()
+                    let open = try openMoves(of: plan, db).filter { $0.id != id }
+                    if let move = try openMoves(of: plan, db, only: id).first {
+                        let found = Coordination.prerequisites(of: move.proposal, among: open.enumerated().map { ($0.offset, $0.element.proposal) },
+                                                               in: state) ?? []
+                        waits = found.map { open[$0.move].id }
+                        needs = found.map { WaitingMove.Wait(id: open[$0.move].id, release: open[$0.move].proposal.release, doing: $0.doing) }
+                    }
+                }
+                guard let row = try db.query("SELECT status, detail FROM relplan_decide($1, $2, $3::text, $4::bigint[], $5::text)",
+                                             [id, accept, reason, waits, zone.identifier]).first else {
+                    throw StoreError.internalInconsistency("relplan_decide returned nothing")
+                }
+                let status = try row.decode(String.self, 0)
+                let changed = try proposals(where: "p.decided_at = now() AND p.status IN ('accepted', 'withdrawn')", [], db)
+                return DecisionOutcome(
+                    status: status, detail: try row.decode(String?.self, 1),
+                    proposal: try proposals(where: "p.id = $1", [id], db).first.unwrapOrThrow("proposal \(id)"),
+                    carriedOut: changed.filter { $0.status == "accepted" }, withdrawn: changed.filter { $0.status == "withdrawn" },
+                    waitsOn: status == "approved" ? needs : [])
+            }
         }
     }
 
     // MARK: Internals
 
-    private func releaseVersions(_ refs: [String]) throws -> [String: ReleaseKey] {
-        var keys: [String: ReleaseKey] = [:]
-        for text in Set(refs) {
-            keys[text] = try Lookup.release(try ReleaseRef(parsing: text), db)
-        }
-        return keys
+    private struct OpenMove {
+        let id: Int64
+        let proposal: Proposal
     }
 
-    /// Moves one release and its bookings as the proposal says; older proposals for it lapse.
-    private func move(_ key: ReleaseKey, _ proposal: Proposal, _ db: Connection) throws {
-        try db.execute("UPDATE schedule_proposal SET status = 'superseded' WHERE release_id = $1 AND status = 'pending'", [key.id])
-        if let window = proposal.newWindow {
-            let windowID = try Lookup.id(.window, window, db)
-            let changed = try db.execute("""
-                UPDATE release SET window_id = $2, deploy_start = $3, deploy_end = $4 WHERE id = $1
-                """, [key.id, windowID, proposal.newDeploy?.start, proposal.newDeploy?.end])
-            if changed == 0 {
-                throw StoreError.permissionDenied(who: "you", what: "move \(key.ref)", why: "the database's policies refused the change")
-            }
-        } else if let deploy = proposal.newDeploy {
-            try db.execute("UPDATE release SET deploy_start = $2, deploy_end = $3 WHERE id = $1", [key.id, deploy.start, deploy.end])
-        }
-        // A release's bookings all shift by one delta: move the last first when shifting later (and
-        // the first first when earlier), so none collides with a sibling that has yet to move.
-        let later = proposal.bookingMoves.first.map { $0.to.start > $0.from.start } ?? true
-        for move in proposal.bookingMoves.sorted(by: { later ? $0.from.start > $1.from.start : $0.from.start < $1.from.start }) {
-            do {
-                try db.savepoint { db in
-                    try db.execute("UPDATE environment_booking SET during = tstzrange($2, $3) WHERE id = $1 AND release_id = $4",
-                                   [move.bookingID, move.to.start, move.to.end, key.id])
-                }
-            } catch let error as PostgresError where error.sqlState == "23P01" {
-                // Someone confirmed that time since the resolution was computed: refused whole, retryable.
-                throw try Releases.environmentTaken(
-                    move.environment, try Lookup.id(.environment, move.environment, db), move.to.start, move.to.end, for: key.id, db)
-            }
-        }
-    }
-
-    private func storeProposal(_ key: ReleaseKey, _ proposal: Proposal, _ db: Connection) throws -> Int64 {
-        let windowID = try Lookup.optionalID(.window, proposal.newWindow, db)
-        let moves = proposal.bookingMoves.map {
-            "{\"booking\":\($0.bookingID),\"environment\":\(jsonString($0.environment)),\"start\":\(jsonString(PostgresTimestamp.format($0.to.start))),\"end\":\(jsonString(PostgresTimestamp.format($0.to.end))),\"from_start\":\(jsonString(PostgresTimestamp.format($0.from.start))),\"from_end\":\(jsonString(PostgresTimestamp.format($0.from.end)))}"
-        }
-        // An older pending proposal for the same release is superseded by this one.
-        try db.execute("UPDATE schedule_proposal SET status = 'superseded' WHERE release_id = $1 AND status = 'pending'", [key.id])
-        guard let id = try db.query("""
-            INSERT INTO schedule_proposal (group_id, release_id, action, from_text, to_text, new_window_id, new_deploy, booking_moves,
-                                           reason, release_version)
-            VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::timestamptz IS NULL THEN NULL ELSE tstzrange($7, $8) END, $9::jsonb, $10, $11)
-            RETURNING id
-            """, [key.groupID, key.id, proposal.action.rawValue, proposal.from, proposal.to, windowID, proposal.newDeploy?.start,
-                  proposal.newDeploy?.end, "[" + moves.joined(separator: ",") + "]", proposal.reason, key.version]).first?.decode(Int64.self, 0) else {
-            throw StoreError.internalInconsistency("INSERT … RETURNING returned nothing")
-        }
-        return id
-    }
-
-    private struct StoredRow {
-        let status: String
-        let releaseVersion: Int
-    }
-
-    private func loadProposal(_ id: Int64, _ db: Connection) throws -> (Proposal, ReleaseKey, StoredRow) {
-        guard let row = try db.query("""
-            SELECT g.code, r.code, p.action, p.from_text, p.to_text, w.code, lower(p.new_deploy), upper(p.new_deploy),
-                   p.booking_moves::text, p.reason, p.status, p.release_version
+    /// The moves of a plan not carried out yet, as the resolver's proposals.
+    private func openMoves(of plan: Int64, _ db: Connection, only: Int64? = nil) throws -> [OpenMove] {
+        try db.query("""
+            SELECT p.id, g.code || '/' || r.code, p.action, p.from_text, p.to_text, w.code, lower(p.new_deploy), upper(p.new_deploy),
+                   p.booking_moves::text, p.reason
             FROM schedule_proposal p JOIN release r ON r.id = p.release_id JOIN management_group g ON g.id = p.group_id
-            LEFT JOIN service_window w ON w.id = p.new_window_id WHERE p.id = $1
-            """, [id]).first else { throw StoreError.notFound(kind: "proposal", code: String(id), suggestion: nil) }
-        let ref = try ReleaseRef(group: try row.decode(String.self, 0), code: try row.decode(String.self, 1))
-        let key = try Lookup.release(ref, db)
-        var bookingMoves: [BookingMove] = []
-        if let data = try row.decode(String.self, 8).data(using: .utf8),
-           let items = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] {
-            for item in items {
-                guard let booking = (item["booking"] as? NSNumber)?.int64Value, let start = item["start"] as? String, let end = item["end"] as? String,
-                      let startDate = parseTimestamp(start), let endDate = parseTimestamp(end) else { continue }
-                let to = Interval(start: startDate, end: endDate)
-                let from = (item["from_start"] as? String).flatMap(parseTimestamp).flatMap { s in
-                    (item["from_end"] as? String).flatMap(parseTimestamp).map { Interval(start: s, end: $0) }
-                } ?? to
-                bookingMoves.append(BookingMove(bookingID: booking, environment: item["environment"] as? String ?? "", from: from, to: to))
+            LEFT JOIN service_window w ON w.id = p.new_window_id
+            WHERE p.plan_id = $1 AND ($2::bigint IS NULL OR p.id = $2) AND ($2::bigint IS NOT NULL OR p.status IN ('pending', 'approved'))
+            ORDER BY p.id
+            """, [plan, only]).rows.map { row in
+            var bookingMoves: [BookingMove] = []
+            if let data = try row.decode(String.self, 8).data(using: .utf8),
+               let items = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] {
+                for item in items {
+                    guard let booking = (item["booking"] as? NSNumber)?.int64Value,
+                          let start = (item["start"] as? String).flatMap(parseTimestamp), let end = (item["end"] as? String).flatMap(parseTimestamp),
+                          let fromStart = (item["from_start"] as? String).flatMap(parseTimestamp),
+                          let fromEnd = (item["from_end"] as? String).flatMap(parseTimestamp) else { continue }
+                    bookingMoves.append(BookingMove(bookingID: booking, environment: item["environment"] as? String ?? "",
+                                                    from: Interval(start: fromStart, end: fromEnd), to: Interval(start: start, end: end)))
+                }
             }
-        }
-        let start = try row.decode(Date?.self, 6)
-        let end = try row.decode(Date?.self, 7)
-        let proposal = Proposal(
-            release: ref.description, action: ProposalAction(rawValue: try row.decode(String.self, 2)) ?? .moveWindow,
-            from: try row.decode(String.self, 3), to: try row.decode(String.self, 4), reason: try row.decode(String.self, 9),
-            newWindow: try row.decode(String?.self, 5),
-            newDeploy: start.flatMap { s in end.map { Interval(start: s, end: $0) } }, bookingMoves: bookingMoves)
-        return (proposal, key, StoredRow(status: try row.decode(String.self, 10), releaseVersion: try row.decode(Int.self, 11)))
-    }
-
-    /// The scheduler's moves never over-fill a window (people's own moves may; that is a conflict to resolve).
-    private func requireWindowCapacity(for windows: [String], _ db: Connection) throws {
-        for window in Set(windows).sorted() {
-            guard let row = try db.query("""
-                SELECT w.capacity, (SELECT count(*) FROM release r WHERE r.window_id = w.id AND r.status NOT IN ('cancelled', 'closed')),
-                       (SELECT string_agg(g.code || '/' || r.code, ', ' ORDER BY g.code, r.code) FROM release r
-                        JOIN management_group g ON g.id = r.group_id WHERE r.window_id = w.id AND r.status NOT IN ('cancelled', 'closed'))
-                FROM service_window w WHERE w.code = $1
-                """, [window]).first else { continue }
-            let capacity = try row.decode(Int.self, 0)
-            if try row.decode(Int.self, 1) > capacity {
-                throw StoreError.capacityTaken(what: "service window \(window) (capacity \(capacity))", holder: try row.decode(String?.self, 2) ?? "?")
-            }
+            let start = try row.decode(Date?.self, 6)
+            let end = try row.decode(Date?.self, 7)
+            return OpenMove(id: try row.decode(Int64.self, 0), proposal: Proposal(
+                release: try row.decode(String.self, 1), action: ProposalAction(rawValue: try row.decode(String.self, 2)) ?? .moveWindow,
+                from: try row.decode(String.self, 3), to: try row.decode(String.self, 4), reason: try row.decode(String.self, 9),
+                newWindow: try row.decode(String?.self, 5),
+                newDeploy: start.flatMap { s in end.map { Interval(start: s, end: $0) } }, bookingMoves: bookingMoves))
         }
     }
 

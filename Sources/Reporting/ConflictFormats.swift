@@ -64,7 +64,9 @@ public enum ConflictFormats {
 
     // MARK: Resolutions
 
-    public static func resolutionJSON(_ resolution: Resolution, proposalIDs: [String: Int64] = [:], applied: Set<String> = []) -> JSONValue {
+    /// `waiting`: moves stored and not carried out (release, status `approved`/`pending`, ids of the moves it waits on).
+    public static func resolutionJSON(_ resolution: Resolution, proposalIDs: [String: Int64] = [:], applied: Set<String> = [],
+                                      waiting: [(release: String, status: String, waitsOn: [Int64])] = []) -> JSONValue {
         .object([
             ("proposals", .array(resolution.proposals.map { p in
                 // Every proposal has every key: `applied` false and `proposal_id` null unless --apply made or stored it.
@@ -72,6 +74,7 @@ public enum ConflictFormats {
                     ("release", .string(p.release)), ("action", .string(p.action.rawValue)), ("from", .string(p.from)),
                     ("to", .string(p.to)), ("reason", .string(p.reason)), ("applied", .bool(applied.contains(p.release))),
                     ("proposal_id", proposalIDs[p.release].map { .int(Int($0)) } ?? .null),
+                    ("waits_on", .array((waiting.first { $0.release == p.release }?.waitsOn ?? []).map { .int(Int($0)) })),
                 ])
             })),
             ("unresolved", .array(resolution.unresolved.map { .object([("release", .string($0.release)), ("reason", .string($0.reason))]) })),

@@ -63,9 +63,11 @@ struct ScheduleCommand: ParsableCommand {
                 greedily; the output says which. Releases deploying or later, and pinned ones, never move; \
                 nothing moves into a freeze, past its deadline, before its dependencies, or before its tests.
 
-                With --apply, in one transaction: moves of releases your groups own are made; moves of other \
-                groups' releases are stored as proposals for them (schedule proposals). If anything changed \
-                since the proposals were computed, nothing moves and it exits 75.
+                With --apply, in one transaction under the scheduler's lock: moves of your groups' releases that \
+                keep every rule now are made; moves of other groups' releases are stored as proposals for them; \
+                your moves that need one of theirs first are stored approved and are carried out by the \
+                database when what they wait on is accepted (schedule proposals shows the chains). It exits 75 \
+                (retry) only when another scheduler run holds the lock too long.
 
                 Examples:
                   relplan schedule resolve
@@ -82,34 +84,57 @@ struct ScheduleCommand: ParsableCommand {
             let zone = try time.zone
             try connection.runAsPerson { db, me in
                 let store = ScheduleStore(db, deadlineZone: zone)
-                let portfolio = try store.portfolio()
                 var options = ResolverOptions()
                 options.exactBudget = .milliseconds(Int(budget * 1000))
-                var resolution = Resolver(options: options).resolve(portfolio.snapshot)
-                var applied: Set<String> = []
-                var proposalIDs: [String: Int64] = [:]
+                var resolution: Resolution
+                var outcome: ApplyOutcome?
                 if apply {
-                    let outcome = try store.apply(resolution, computedFrom: portfolio, by: me)
-                    applied = Set(outcome.applied)
-                    for (release, id) in outcome.proposed { proposalIDs[release] = id }
+                    // Computed and stored in one transaction under the scheduler's lock.
+                    let (computed, done) = try store.resolveAndApply(options: options, by: me)
+                    resolution = computed
+                    outcome = done
+                } else {
+                    resolution = Resolver(options: options).resolve(try store.portfolio().snapshot)
                 }
+                let applied = Set(outcome?.applied ?? [])
+                var proposalIDs: [String: Int64] = [:]
+                for (release, id) in outcome?.proposed ?? [] { proposalIDs[release] = id }
                 if let group {
                     resolution.proposals = resolution.proposals.filter { $0.release.hasPrefix(group + "/") }
                     resolution.unresolved = resolution.unresolved.filter { $0.release.hasPrefix(group + "/") }
                 }
                 switch output.format {
-                case .json: print(ConflictFormats.resolutionJSON(resolution, proposalIDs: proposalIDs, applied: applied).serialized(pretty: true))
+                case .json:
+                    print(ConflictFormats.resolutionJSON(resolution, proposalIDs: proposalIDs, applied: applied,
+                                                         waiting: (outcome?.waiting ?? []).map { ($0.release, $0.status, $0.waitsOn.map(\.id)) })
+                        .serialized(pretty: true))
                 case .csv: print(ConflictFormats.resolutionCSV(resolution, dialect: output.csv), terminator: "")
                 case .table:
                     print(ConflictFormats.resolutionText(resolution, zone: zone), terminator: "")
-                    if apply {
-                        print("\napplied \(applied.count) move\(applied.count == 1 ? "" : "s"); stored \(proposalIDs.count) proposal\(proposalIDs.count == 1 ? "" : "s") for other groups")
-                        for (release, id) in proposalIDs.sorted(by: { $0.value < $1.value }) {
-                            print("  proposal \(id) for \(release): its group accepts with `relplan schedule accept \(id)`")
-                        }
-                    }
+                    if let outcome { print(Self.summary(outcome), terminator: "") }
                 }
             }
+        }
+
+        /// What --apply did, what it stored for others, and what waits on whom.
+        static func summary(_ outcome: ApplyOutcome) -> String {
+            let own = outcome.waiting.filter { $0.status == "approved" }
+            var text = "\napplied \(outcome.applied.count) move\(outcome.applied.count == 1 ? "" : "s")"
+            text += "; stored \(outcome.proposed.count) proposal\(outcome.proposed.count == 1 ? "" : "s") for other groups"
+            if !own.isEmpty { text += "; \(own.count) move\(own.count == 1 ? "" : "s") of yours wait\(own.count == 1 ? "s" : "") on them" }
+            text += "\n"
+            for move in outcome.applied { text += "  moved \(move) now\n" }
+            for (release, id) in outcome.proposed.sorted(by: { $0.id < $1.id }) {
+                text += "  proposal \(id) for \(release): its group accepts with `relplan schedule accept \(id)`\n"
+            }
+            for move in outcome.waiting where !move.waitsOn.isEmpty {
+                let mark = move.status == "approved" ? "your move \(move.id)" : "proposal \(move.id)"
+                text += "  \(mark): \(move.waitText)\n"
+            }
+            if !own.isEmpty {
+                text += "your waiting moves are carried out by the database as soon as what they wait on is accepted (relplan schedule proposals)\n"
+            }
+            return text
         }
     }
 
@@ -125,13 +150,15 @@ struct ScheduleCommand: ParsableCommand {
         func run() throws {
             try connection.run { db in
                 let proposals = try ScheduleStore(db, deadlineZone: .current).proposals(group: group, status: all ? nil : "pending")
-                let listing = Listing(noun: "proposals", columns: ["id", "release", "action", "from", "to", "reason", "status"],
+                let listing = Listing(noun: "proposals", columns: ["id", "release", "action", "from", "to", "reason", "status", "waits_on", "needed_by",
+                                                                   "decision_reason"],
                                       rows: proposals.map {
                                           [.int(Int($0.id)), .text($0.release), .text($0.action), .text($0.from), .text($0.to),
-                                           .text($0.reason), .text($0.status)]
+                                           .text($0.reason), .text($0.status), .text($0.waitsOn.map { String($0.id) }.joined(separator: " ")),
+                                           .text($0.neededBy.map { String($0.id) }.joined(separator: " ")), .text($0.decisionReason ?? "")]
                                       }) { _ in
-                    TextTable(headers: ["ID", "RELEASE", "FROM", "TO", "STATUS", "BY"], rows: proposals.map {
-                        [String($0.id), $0.release, $0.from, $0.to, $0.status, $0.proposedBy]
+                    TextTable(headers: ["ID", "RELEASE", "FROM", "TO", "STATUS", "BY", "WAITS ON", "NEEDED BY"], rows: proposals.map {
+                        [String($0.id), $0.release, $0.from, $0.to, $0.status, $0.proposedBy, Self.links($0.waitsOn), Self.links($0.neededBy)]
                     })
                 }
                 output.print(listing, zone: .current)
@@ -141,15 +168,46 @@ struct ScheduleCommand: ParsableCommand {
 
     struct Accept: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Accept a proposed move of one of your group's releases: the move is made now.",
-            discussion: "Example:\n  relplan schedule accept 12")
+            abstract: "Accept a proposed move of one of your group's releases.",
+            discussion: """
+                If the move keeps every rule now it is made at once, and so is every approved move that waited
+                only on it (in this transaction). If it needs another move of its plan first, it is approved and
+                waits on it. If the portfolio changed so that it can no longer be made, it is marked stale
+                (exit 65) and you run `relplan schedule resolve --apply` again.
+
+                Example:
+                  relplan schedule accept 12
+                """)
         @Argument(help: "Proposal id.") var id: Int64
         @OptionGroup var connection: ConnectionOptions
 
+        /// The moves the decision carried out or withdrew besides the proposal itself.
+        static func report(_ outcome: DecisionOutcome, except id: Int64) {
+            for move in outcome.carriedOut where move.id != id {
+                print("  carried out move \(move.id) (\(move.group)): \(move.release) moved from \(move.from) to \(move.to)")
+            }
+            for move in outcome.withdrawn where move.id != id {
+                print("  withdrew move \(move.id) (\(move.group)) for \(move.release): \(move.decisionReason ?? "")")
+            }
+        }
+
         func run() throws {
             try connection.runAsPerson { db, me in
-                let proposal = try ScheduleStore(db, deadlineZone: .current).accept(id, by: me)
-                print("accepted proposal \(id): \(proposal.release) moved from \(proposal.from) to \(proposal.to)")
+                let outcome = try ScheduleStore(db, deadlineZone: .current).accept(id, by: me)
+                let p = outcome.proposal
+                switch outcome.status {
+                case "accepted":
+                    print("accepted proposal \(id): \(p.release) moved from \(p.from) to \(p.to)")
+                case "approved":
+                    print("approved proposal \(id) for \(p.release): it waits on " + outcome.waitsOn.map {
+                        "\($0.release) \($0.doing) (proposal \($0.id) for \($0.group))"
+                    }.joined(separator: ", ") + "; the database carries it out when those are accepted")
+                case "stale":
+                    throw CLIError(.dataError, "proposal \(id) for \(p.release) can no longer be carried out: \(outcome.detail ?? "the portfolio changed"); it is marked stale (nothing moved); run `relplan schedule resolve --apply` to compute a new plan")
+                default:
+                    throw CLIError(.dataError, "proposal \(id) is \(outcome.status) already" + (outcome.detail.map { " (\($0))" } ?? ""))
+                }
+                Self.report(outcome, except: id)
             }
         }
     }
@@ -164,9 +222,20 @@ struct ScheduleCommand: ParsableCommand {
 
         func run() throws {
             try connection.runAsPerson { db, me in
-                try ScheduleStore(db, deadlineZone: .current).reject(id, reason: try checkedText(reason, .reason, option: "--reason"), by: me)
+                let outcome = try ScheduleStore(db, deadlineZone: .current).reject(id, reason: try checkedText(reason, .reason, option: "--reason"), by: me)
+                guard outcome.status == "rejected" else {
+                    throw CLIError(.dataError, "proposal \(id) is \(outcome.status) already" + (outcome.detail.map { " (\($0))" } ?? ""))
+                }
                 print("rejected proposal \(id)")
+                Accept.report(outcome, except: id)
             }
         }
+    }
+}
+
+extension ScheduleCommand.Proposals {
+    /// "12 HR/J (HR, pending); 13 …": the moves of a chain.
+    static func links(_ list: [StoredProposal.Link]) -> String {
+        list.map { "\($0.id) \($0.release) (\($0.group), \($0.status))" }.joined(separator: "; ")
     }
 }
