@@ -168,7 +168,8 @@ public struct ScheduleStore {
     /// release it moves changed since.
     public func apply(_ resolution: Resolution, computedFrom portfolio: Portfolio, by identity: Identity) throws -> ApplyOutcome {
         try naming {
-            try db.retryingTransaction { db in
+          do {
+            return try db.transaction { db in
                 try db.execute("SELECT relplan_lock_scheduler()")
                 for release in Set(resolution.proposals.map(\.release)).sorted() {
                     let key = try Lookup.release(try ReleaseRef(parsing: release), db)
@@ -178,6 +179,9 @@ public struct ScheduleStore {
                 }
                 return try store(resolution, portfolio, by: identity, db)
             }
+          } catch let error as PostgresError where error.sqlState == "40001" {
+            throw StoreError.changedSinceComputed("\(error.message); run schedule resolve again")
+          }
         }
     }
 

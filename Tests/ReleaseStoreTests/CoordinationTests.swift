@@ -203,4 +203,54 @@ struct CoordinationTests {
         try hrDB.execute("ROLLBACK")
         #expect(try ScheduleStore(crmDB, deadlineZone: .gmt).resolveAndApply(by: crm).1.waiting.count == 5)
     }
+
+    @Test("forged proposals of every action, stored through plain SQL by another group: shown as they act, refused on accept when they break a rule")
+    func forged() throws {
+        let chain = try ChainFixture.make()
+        defer { chain.drop() }
+        let (crmDB, _) = try chain.connect("crm")
+        let ids = try chain.database.connect().query("""
+            SELECT (SELECT id FROM release WHERE code = 'B'), (SELECT row_version FROM release WHERE code = 'B'),
+                   (SELECT id FROM service_window WHERE code = 'W0'), (SELECT starts_at FROM service_window WHERE code = 'W0'),
+                   (SELECT ends_at FROM service_window WHERE code = 'W0'), (SELECT id FROM release WHERE code = 'A')
+            """).rows[0]
+        let (release, version, frozen) = (try ids.decode(Int64.self, 0), try ids.decode(Int.self, 1), try ids.decode(Int.self, 2))
+        let (start, end) = (try ids.decode(Date.self, 3), try ids.decode(Date.self, 4))
+        func move(_ fields: String) -> String {
+            "[{\"release\":\(release),\"version\":\(version),\"reason\":\"to W3, a quiet night\",\(fields)}]"
+        }
+        let stamp = { (d: Date) in PostgresTimestamp.format(d) }
+        // move-window into the freeze: stored, its text says W0 (not what the reason claims), refused on accept.
+        let stored = try crmDB.query("SELECT id, status FROM relplan_store_plan($1::jsonb, 'UTC')", [move("""
+            "action":"move-window","window":\(frozen),"deploy_start":"\(stamp(start))","deploy_end":"\(stamp(end))"
+            """)]).rows[0]
+        let id = try stored.decode(Int64.self, 0)
+        #expect(try stored.decode(String.self, 1) == "pending")
+        let shown = try #require(try ScheduleStore(crmDB, deadlineZone: .gmt).proposals(group: "HR").first { $0.id == id })
+        #expect(shown.from == "W1" && shown.to == "W0" && shown.action == "move-window")
+        let decided = try decide(chain, "hr", id)
+        #expect(decided.status == "stale" && (decided.detail?.contains("W0") == true || decided.detail?.contains("FREEZE") == true), "\(decided.detail ?? "")")
+        #expect(try chain.windows()["HR/B"] == "W1")
+        // Malformed moves of every action are refused outright (22023), nothing stored.
+        let before = try chain.database.connect().query("SELECT count(*) FROM schedule_proposal").rows[0].decode(Int.self, 0)
+        let malformed = [
+            #""action":"move-window","window":null,"deploy_start":null,"deploy_end":null"#,
+            "\"action\":\"move-window\",\"window\":\(frozen),\"deploy_start\":\"\(stamp(start))\",\"deploy_end\":\"\(stamp(end.addingTimeInterval(3600)))\"",
+            "\"action\":\"retime\",\"deploy_start\":\"\(stamp(start))\",\"deploy_end\":\"\(stamp(end))\"",
+            #""action":"shift-booking","bookings":[{"booking":999999,"start":"2030-01-01 00:00Z","end":"2030-01-02 00:00Z"}]"#,
+            #""action":"shift-booking","bookings":[]"#,
+            #""action":"delete-release""#,
+        ]
+        for fields in malformed {
+            #expect(throws: PostgresError.self, "\(fields)") { try crmDB.query("SELECT * FROM relplan_store_plan($1::jsonb, 'UTC')", [move(fields)]) }
+        }
+        #expect(try chain.database.connect().query("SELECT count(*) FROM schedule_proposal").rows[0].decode(Int.self, 0) == before)
+        // A viewer stores nothing; nobody writes the table directly.
+        let (viewerDB, _) = try chain.connect("viewer")
+        #expect(throws: PostgresError.self) { try viewerDB.query("SELECT * FROM relplan_store_plan('[]'::jsonb, 'UTC')") }
+        #expect(throws: PostgresError.self) {
+            try crmDB.execute("UPDATE schedule_proposal SET status = 'pending', new_window_id = $1 WHERE id = $2", [frozen, id])
+        }
+        _ = try ids.decode(Int64.self, 5)
+    }
 }

@@ -152,7 +152,8 @@ extension PolicyCase {
                 update: Statement("UPDATE release_model SET name = 'changed' WHERE id = $1", [f.sharedModel]),
                 delete: Statement("DELETE FROM release_model WHERE id = $1", [f.sharedModel]),
                 access: Access(inserters: [.admin], updaters: [], deleters: [], privileged: Actor.users)),
-            // Any planner proposes (in their own name); only the owner decides; nobody deletes.
+            // Nobody writes proposal rows: they are stored and decided only by relplan_store_plan and
+            // relplan_decide (sql/0014), from structured fields, every hard rule re-checked.
             PolicyCase(
                 table: "schedule_proposal", rows: "for a CRM release",
                 insert: Statement(
@@ -164,7 +165,7 @@ extension PolicyCase {
                     "UPDATE schedule_proposal SET status = 'rejected', decision_reason = 'no' WHERE id = $1",
                     [f.proposal]),
                 delete: Statement("DELETE FROM schedule_proposal WHERE id = $1", [f.proposal]),
-                access: Access(inserters: Actor.anyPlanners, updaters: Actor.crmPlanners, deleters: [], privileged: Actor.users)),
+                access: Access(inserters: [], updaters: [], deleters: [], privileged: [])),
             // A batch is history: recorded only by relplan_record_import (sql/0010), never changed.
             PolicyCase(
                 table: "import_batch", rows: "of CRM",
@@ -408,17 +409,25 @@ struct PolicyMatrixTests {
                 """
             let record = "INSERT INTO import_batch (file_name, sha256, rows, group_ids, imported_by) VALUES ('f.csv', 'ef56', 1, $1::integer[], $2)"
             let attempts: [(Actor, String, Statement, Outcome)] = [
-                (.otherGroup, "proposes a move of a CRM release", proposal(status: "pending"), .rows(1)),
+                // Every direct write of a proposal is refused, whoever tries and whatever it says.
+                (.otherGroup, "proposes a move of a CRM release", proposal(status: "pending"), .denied),
                 (.otherGroup, "records an accepted proposal for CRM", proposal(status: "accepted"), .denied),
                 (.otherGroup, "records a pending proposal as decided", Statement(forged, [f.crm, f.crmOpen, f.login(.otherGroup), f.login(.manager)]), .denied),
                 (.otherGroup, "proposes in the CRM manager's name", Statement(forged, [f.crm, f.crmOpen, f.login(.manager), String?.none]), .denied),
-                (.manager, "records an accepted proposal for its own group", proposal(status: "accepted"), .rows(1)),
+                (.manager, "records an accepted proposal for its own group", proposal(status: "accepted"), .denied),
                 (.member, "proposes a move", proposal(status: "pending"), .denied),
                 (.admin, "proposes a move", proposal(status: "pending"), .denied),
-                (.otherGroup, "decides a CRM proposal", Statement("UPDATE schedule_proposal SET status = 'accepted' WHERE id = $1", [f.proposal]), .rows(0)),
-                (.releaseManager, "decides a CRM proposal", Statement("UPDATE schedule_proposal SET status = 'accepted' WHERE id = $1", [f.proposal]), .rows(1)),
-                (.releaseManager, "decides a CRM proposal in the manager's name",
-                 Statement("UPDATE schedule_proposal SET status = 'accepted', decided_by = $2 WHERE id = $1", [f.proposal, f.login(.manager)]), .denied),
+                (.otherGroup, "decides a CRM proposal",
+                 Statement("UPDATE schedule_proposal SET status = 'accepted', decided_by = current_user, decided_at = now() WHERE id = $1", [f.proposal]), .denied),
+                (.releaseManager, "decides a CRM proposal by hand",
+                 Statement("UPDATE schedule_proposal SET status = 'accepted', decided_by = current_user, decided_at = now() WHERE id = $1", [f.proposal]), .denied),
+                (.releaseManager, "rewrites a proposal's target",
+                 Statement("UPDATE schedule_proposal SET new_window_id = NULL, to_text = 'SW-2026-12-12' WHERE id = $1", [f.proposal]), .denied),
+                (.otherGroup, "decides a CRM proposal through the function",
+                 Statement("SELECT * FROM relplan_decide($1, true, NULL, '{}', 'UTC')", [f.proposal]), .denied),
+                (.viewer, "takes the scheduler's lock", Statement("SELECT relplan_lock_scheduler()", []), .denied),
+                (.noMembership, "takes the scheduler's lock", Statement("SELECT relplan_lock_scheduler()", []), .denied),
+                (.viewer, "locks the scheduler's lock row", Statement("SELECT 1 FROM scheduler_lock FOR UPDATE", []), .denied),
                 (.member, "records a batch for CRM", Statement(record, [[f.crm], f.login(.member)]), .denied),
                 (.manager, "records a batch for CRM", Statement(record, [[f.crm], f.login(.manager)]), .denied),
                 (.manager, "records a batch without naming groups or itself",
