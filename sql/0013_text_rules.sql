@@ -80,7 +80,8 @@ SELECT relplan_text_check(t.tbl, t.col, t.max_length, t.kind) FROM (VALUES
     ('schedule_proposal', 'decided_by',      64,    'length'),
     ('schedule_proposal', 'decision_reason', 2000,  'lines'),
     ('freeze_override',   'reason',          2000,  'lines'),
-    ('freeze_override',   'granted_by',      64,    'length')
+    ('freeze_override',   'granted_by',      64,    'length'),
+    ('target',            'registered_by',   64,    'length')
 ) AS t (tbl, col, max_length, kind);
 
 DROP FUNCTION relplan_text_check(text, text, integer, text);

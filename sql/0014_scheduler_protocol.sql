@@ -25,6 +25,8 @@ ALTER TABLE schedule_proposal ADD CONSTRAINT schedule_proposal_status_check
 ALTER TABLE schedule_proposal ADD COLUMN IF NOT EXISTS plan_id bigint;
 ALTER TABLE schedule_proposal ADD COLUMN IF NOT EXISTS waits_on bigint[] NOT NULL DEFAULT '{}';
 ALTER TABLE schedule_proposal ADD COLUMN IF NOT EXISTS approved_by text;
+-- A login, as 0013 limits the other attribution columns.
+ALTER TABLE schedule_proposal ADD CONSTRAINT schedule_proposal_approved_by_text CHECK (char_length(approved_by) <= 64);
 CREATE INDEX IF NOT EXISTS schedule_proposal_open ON schedule_proposal (plan_id) WHERE status IN ('pending', 'approved');
 
 -- People read proposals; only the functions below write them.
