@@ -27,6 +27,35 @@ ALTER TABLE schedule_proposal ADD COLUMN IF NOT EXISTS waits_on bigint[] NOT NUL
 ALTER TABLE schedule_proposal ADD COLUMN IF NOT EXISTS approved_by text;
 -- A login, as 0013 limits the other attribution columns.
 ALTER TABLE schedule_proposal ADD CONSTRAINT schedule_proposal_approved_by_text CHECK (char_length(approved_by) <= 64);
+COMMENT ON COLUMN schedule_proposal.approved_by IS 'set by the database: the acting role that approved a move that waits (relplan_decide)';
+COMMENT ON COLUMN schedule_proposal.plan_id IS 'set by the database: the plan the proposal belongs to (relplan_store_plan)';
+COMMENT ON COLUMN schedule_proposal.waits_on IS 'set by the database: the moves of its plan it waits on (relplan_store_plan, relplan_decide)';
+-- Who decided and when still follow from the status (0010's trigger), now for every decision of
+-- the protocol: approved, accepted, rejected, withdrawn, stale, superseded. A waiting move carried
+-- out later by another group's acceptance stays decided by the one who approved it.
+CREATE OR REPLACE FUNCTION schedule_proposal_decided() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status THEN
+        NEW.decided_by := OLD.decided_by;
+        NEW.decided_at := OLD.decided_at;
+        NEW.approved_by := OLD.approved_by;
+    ELSIF NEW.status = 'pending' THEN
+        NEW.decided_by := NULL;
+        NEW.decided_at := NULL;
+        NEW.approved_by := NULL;
+    ELSE
+        NEW.approved_by := CASE WHEN NEW.status = 'approved' THEN public.relplan_acting_role()
+                                WHEN TG_OP = 'UPDATE' THEN OLD.approved_by END;
+        NEW.decided_by := CASE WHEN NEW.status = 'accepted' THEN coalesce(NEW.approved_by, public.relplan_acting_role())
+                               ELSE public.relplan_acting_role() END;
+        NEW.decided_at := now();
+    END IF;
+    RETURN NEW;
+END $$;
+COMMENT ON COLUMN schedule_proposal.decided_by IS 'set by the database: the acting role that decided it, or approved it if it waited (schedule_proposal_decided)';
+COMMENT ON COLUMN schedule_proposal.decided_at IS 'set by the database: when it was decided (schedule_proposal_decided)';
+
 CREATE INDEX IF NOT EXISTS schedule_proposal_open ON schedule_proposal (plan_id) WHERE status IN ('pending', 'approved');
 
 -- People read proposals; only the functions below write them.

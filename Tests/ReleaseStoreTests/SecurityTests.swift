@@ -220,7 +220,7 @@ struct SecurityTests {
                                    "INSERT INTO release_dependency (group_id, release_id, depends_on_id) SELECT \(f.crm), id, \(f.hrRelease) FROM (\(releases)) AS r",
                                    "release_id IN (\(releases))", "group_id = group_id"),
             "release_package": ("", "INSERT INTO release_package (group_id, release_id, code) SELECT \(f.crm), \(f.crmOpen), 'backdoor-9.9-' || i FROM \(many)",
-                                "code LIKE 'backdoor-9.9-%'", "code = code || '!'"),
+                                "code LIKE 'backdoor-9.9-%'", "code = code || '-b'"),
             "release_unit": ("", "INSERT INTO release_unit (group_id, package_id, code, kind, target_code, version) SELECT \(f.crm), \(f.openPackage), 'u-' || i, 'application', 'srv-crm-01', 'backdoor-9.9-' || i FROM \(many)",
                              "version LIKE 'backdoor-9.9-%'", "version = version || '!'"),
             "environment_booking": ("", "INSERT INTO environment_booking (group_id, release_id, environment_id, during) SELECT \(f.crm), \(f.crmOpen), \(f.sharedEnvironment), tstzrange('2030-01-01Z'::timestamptz + i * interval '1 day', '2030-01-01Z'::timestamptz + i * interval '1 day' + interval '1 hour') FROM \(many)",

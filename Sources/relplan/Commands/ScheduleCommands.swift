@@ -170,9 +170,9 @@ struct ScheduleCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Accept a proposed move of one of your group's releases.",
             discussion: """
-                If the move keeps every rule now it is made at once, and so is every approved move that waited
-                only on it (in this transaction). If it needs another move of its plan first, it is approved and
-                waits on it. If the portfolio changed so that it can no longer be made, it is marked stale
+                If the move keeps every rule now it is made at once, and so is every approved move that waited \
+                only on it (in this transaction). If it needs another move of its plan first, it is approved and \
+                waits on it. If the portfolio changed so that it can no longer be made, it is marked stale \
                 (exit 65) and you run `relplan schedule resolve --apply` again.
 
                 Example:
