@@ -13,7 +13,7 @@ struct EmbedMigrations: BuildToolPlugin {
         case "Reporting": (folder, typeName) = (context.package.directoryURL.appending(path: "Sources/Reporting/Templates"), "Templates")
         default: (folder, typeName) = (context.package.directoryURL.appending(path: "sql"), "Migration")
         }
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path())
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path(percentEncoded: false))
             .filter { !$0.hasPrefix(".") }
             .sorted()
             .map { folder.appending(path: $0) }
@@ -22,7 +22,7 @@ struct EmbedMigrations: BuildToolPlugin {
             .buildCommand(
                 displayName: "Embedding \(files.count) files into \(target.name)",
                 executable: try context.tool(named: "embed-sql").url,
-                arguments: [output.path(), typeName] + files.map { $0.path() },
+                arguments: [output.path(percentEncoded: false), typeName] + files.map { $0.path(percentEncoded: false) },
                 inputFiles: files,
                 outputFiles: [output]
             )
