@@ -49,14 +49,30 @@ struct ConcurrencyTests {
         // two moves counts as much as one left at the end.
         let running = Atomic<Bool>(true)
         let overfullSeen = Mutex<Set<String>>([])
+        // A watcher that cannot look proves nothing: its failures fail the test, and it must have looked.
+        let watcherFailures = Mutex<[String]>([])
+        let polls = Atomic<Int>(0)
+        let watching = DispatchGroup()
+        watching.enter()
         let watcher = Thread {
-            guard let watch = try? fixture.database.connect() else { return }
+            defer { watching.leave() }
+            let watch: Connection
+            do { watch = try fixture.database.connect() } catch {
+                watcherFailures.withLock { $0.append("connect: \(error)") }
+                return
+            }
             while running.load(ordering: .relaxed) {
-                let rows = (try? watch.query("""
-                    SELECT w.code FROM service_window w
-                    WHERE w.code <> 'CROWDED' AND (SELECT count(*) FROM release r WHERE r.window_id = w.id) > w.capacity
-                    """).rows.map { try $0.decode(String.self, 0) }) ?? []
-                if !rows.isEmpty { overfullSeen.withLock { $0.formUnion(rows) } }
+                do {
+                    let rows = try watch.query("""
+                        SELECT w.code FROM service_window w
+                        WHERE w.code <> 'CROWDED' AND (SELECT count(*) FROM release r WHERE r.window_id = w.id) > w.capacity
+                        """).rows.map { try $0.decode(String.self, 0) }
+                    polls.add(1, ordering: .relaxed)
+                    if !rows.isEmpty { overfullSeen.withLock { $0.formUnion(rows) } }
+                } catch {
+                    watcherFailures.withLock { $0.append("query: \(error)") }
+                    return
+                }
             }
         }
         watcher.start()
@@ -119,6 +135,9 @@ struct ConcurrencyTests {
         finished.wait()
 
         running.store(false, ordering: .relaxed)
+        watching.wait()
+        #expect(watcherFailures.withLock { $0 }.isEmpty, "the watcher could not look: \(watcherFailures.withLock { $0 })")
+        #expect(polls.load(ordering: .relaxed) > 10, "the watcher looked only \(polls.load(ordering: .relaxed)) times")
         #expect(overfullSeen.withLock { $0 }.isEmpty, "windows over capacity while the clients ran: \(overfullSeen.withLock { $0 })")
         #expect(unexpected.withLock { $0 }.isEmpty, "\(unexpected.withLock { $0 })")
         #expect(done.load(ordering: .relaxed) >= 1_000)
