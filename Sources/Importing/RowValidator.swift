@@ -335,17 +335,12 @@ struct RowValidator {
         row.priority = nil
         let value = row[.priority]
         guard !value.isEmpty else { return }
-        var number = 0
-        var isNumber = value.count <= 3
-        for byte in value where isNumber {
-            let digit = byte &- UInt8(ascii: "0")
-            if digit > 9 { isNumber = false } else { number = number * 10 + Int(digit) }
-        }
-        guard isNumber, (1...5).contains(number) else {
+        // ReleaseCore's rule, the same as the CLI's `--priority`.
+        guard let priority = Priority(digit: value) else {
             issue(.priority, "must be a whole number from 1 (highest) to 5 (lowest)")
             return
         }
-        row.priority = number
+        row.priority = priority.value
     }
 
     private mutating func checkDeadline() {

@@ -19,11 +19,14 @@ public struct Priority: Sendable, Hashable, Comparable, Codable, CustomStringCon
 
     /// Parses "1" to "5", as typed on the command line or in a CSV file (surrounding spaces allowed).
     public init(parsing text: String) throws(InvalidPriority) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard trimmed.utf8.count == 1, let value = Int(trimmed), Self.range.contains(value) else {
-            throw InvalidPriority(text: text)
-        }
-        self.value = value
+        guard let priority = Self(digit: text.trimmingCharacters(in: .whitespaces).utf8) else { throw InvalidPriority(text: text) }
+        self = priority
+    }
+
+    /// The rule on bytes, for the importer's hot path: exactly one digit from 1 to 5 ("05" is not a priority).
+    public init?(digit bytes: some Collection<UInt8>) {
+        guard bytes.count == 1, let byte = bytes.first, byte >= UInt8(ascii: "1"), byte <= UInt8(ascii: "5") else { return nil }
+        self.value = Int(byte - UInt8(ascii: "0"))
     }
 
     private init(uncheckedValue: Int) {

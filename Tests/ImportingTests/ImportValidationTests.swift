@@ -84,13 +84,16 @@ struct ImportValidationTests {
     }
 
     @Test func priorityOutsideOneToFive() throws {
-        let text = "\(header)\nCRM,P,R1,,,,0\nCRM,P,R2,,,,6\nCRM,P,R3,,,,high\nCRM,P,R4,,,,5\n"
+        // "05" too: the importer keeps the CLI's rule (ReleaseCore's Priority), one digit.
+        let text = "\(header)\nCRM,P,R1,,,,0\nCRM,P,R2,,,,6\nCRM,P,R3,,,,high\nCRM,P,R4,,,,5\nCRM,P,R5,,,,05\n"
         let message = "must be a whole number from 1 (highest) to 5 (lowest)"
         #expect(try ImportTest.messages(text) == [
             #"releases.csv:2: priority: \#(message) (got "0")"#,
             #"releases.csv:3: priority: \#(message) (got "6")"#,
             #"releases.csv:4: priority: \#(message) (got "high")"#,
+            #"releases.csv:6: priority: \#(message) (got "05")"#,
         ])
+        #expect(throws: InvalidPriority.self) { try Priority(parsing: "05") }
     }
 
     @Test func conflictingReleaseValuesAcrossRows() throws {
