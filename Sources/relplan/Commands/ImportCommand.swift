@@ -54,13 +54,15 @@ struct ImportCommand: ParsableCommand {
         case table, json
     }
 
-    @Argument(help: "The CSV file; - reads standard input.") var file: String
+    @Argument(help: "The CSV file; - reads standard input.", completion: .file(extensions: ["csv", "txt"])) var file: String
     @Option(help: "Group of rows whose group cell is empty (or that have no group column).") var group: String?
-    @Option(help: ArgumentHelp("Column mapping, formats, delimiter and encoding of a foreign export.", valueName: "file.yaml"))
+    @Option(help: ArgumentHelp("Column mapping, formats, delimiter and encoding of a foreign export.", valueName: "file.yaml"),
+            completion: .file(extensions: ["yaml", "yml"]))
     var mapping: String?
     @Flag(help: "Check and show what the import would change, conflicts included; write nothing.") var dryRun = false
     @Option(help: "abort: any problem stops the import; skip: import the good releases.") var onError: ErrorMode = .abort
-    @Option(help: ArgumentHelp("With --on-error skip: write the skipped rows here, with a reason column.", valueName: "file"))
+    @Option(help: ArgumentHelp("With --on-error skip: write the skipped rows here, with a reason column.", valueName: "file"),
+            completion: .file())
     var rejects: String?
     @Option(help: "Column delimiter: , or ; (default: detected from the header line).") var delimiter: String?
     @Option(help: "Character encoding: utf8 (default) or cp1252.") var encoding: String?

@@ -58,7 +58,7 @@ struct UserCommand: ParsableCommand {
                   relplan user create alice --password-file /run/secrets/alice
                 """)
         @Argument(help: "Login name (lower case).") var login: String
-        @Option(help: "A file whose first line is the password.") var passwordFile: String?
+        @Option(help: "A file whose first line is the password.", completion: .file()) var passwordFile: String?
         @Flag(help: "Also make the person a relplan admin.") var admin = false
         @OptionGroup var connection: ConnectionOptions
 

@@ -138,7 +138,7 @@ struct ModelCommand: ParsableCommand {
                 Example:
                   relplan model create --file examples/models/standard.yaml
                 """)
-        @Option(help: "The model's YAML file.") var file: String
+        @Option(help: "The model's YAML file.", completion: .file(extensions: ["yaml", "yml"])) var file: String
         @Option(help: "Keep the model to this group (default: shared).") var group: String?
         @OptionGroup var connection: ConnectionOptions
 
