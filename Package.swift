@@ -65,7 +65,7 @@ let package = Package(
         // Build-time tool and plugin that compile sql/*.sql into ReleaseStore.
         .executableTarget(name: "embed-sql"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-sql"]),
-        .executableTarget(name: "relplan-bench", dependencies: ["Scheduling", "Postgres"]),
+        .executableTarget(name: "relplan-bench", dependencies: ["Scheduling", "Postgres", "ReleaseCore", "ReleaseStore"]),
         .testTarget(name: "ReleaseCoreTests", dependencies: ["ReleaseCore"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
         .testTarget(

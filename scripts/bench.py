@@ -129,13 +129,18 @@ show = median_ms([RELPLAN, "release", "show", sample], env)
 psql_one = median_ms(["psql", "-qAtX", "-d", conninfo("relplan_bench"), "-c", "SELECT title FROM release WHERE id = 1"])
 record("cli_show_median_ms", show, baseline=psql_one, target=50, unit="ms")
 
-say("booking confirmations: 8 clients on the same few environments")
-confirm = json.loads(run([BENCH, "confirm", "--database-url", conninfo("relplan_bench"), "--clients", "8",
-                          "--seconds", "2" if QUICK else "5"], stdout=subprocess.PIPE).stdout)
-record("booking_confirm_tps", confirm["booking_confirm_tps"], target=4000, higher_is_better=True, unit="/s")
-figures["booking_overbooked_instants"] = confirm["booking_overbooked_instants"]
-if confirm["booking_overbooked_instants"] != 0:
-    rows.append(("booking_overbooked_instants", confirm["booking_overbooked_instants"], None, None, 0, False, False, ""))
+say("booking confirmations: 8 clients on the same few environments, as the CLI books and as a bare INSERT")
+confirm = {}
+for path in ("statement", "product"):
+    confirm.update(json.loads(run([BENCH, "confirm", "--database-url", conninfo("relplan_bench"), "--clients", "8",
+                                   "--seconds", "2" if QUICK else "5", "--path", path], stdout=subprocess.PIPE).stdout))
+record("booking_confirm_tps", confirm["booking_confirm_tps"], baseline=confirm["booking_statement_tps"],
+       target=4000, higher_is_better=True, unit="/s")
+for prefix in ("booking_confirm", "booking_statement"):
+    overbooked = confirm[f"{prefix}_overbooked_instants"]
+    figures[f"{prefix}_overbooked_instants"] = overbooked
+    if overbooked != 0:
+        rows.append((f"{prefix}_overbooked_instants", overbooked, None, None, 0, False, False, ""))
 
 # --- The importer ------------------------------------------------------------------------
 gen = os.path.join(args.root, "scripts", "gen-import-csv")

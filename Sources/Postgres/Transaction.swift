@@ -73,14 +73,21 @@ extension Connection {
     public func retryingTransaction<T>(
         _ options: TransactionOptions = .default, attempts: Int = 5, _ body: (Connection) throws -> T
     ) throws -> T {
+        try retrying(attempts: attempts) { try transaction(options, body) }
+    }
+
+    /// Runs `body` again when it fails with a serialization failure or a deadlock, as
+    /// `retryingTransaction` does, without opening a transaction: for one statement in autocommit
+    /// (atomic by itself), which saves the BEGIN and COMMIT round trips.
+    public func retrying<T>(attempts: Int = 5, _ body: () throws -> T) throws -> T {
         var attempt = 1
         while true {
             do {
-                return try transaction(options, body)
+                return try body()
             } catch let error as PostgresError where error.isRetryableTransactionFailure && attempt < attempts {
                 let base = 0.01 * Double(1 << min(attempt, 6))
                 Thread.sleep(forTimeInterval: base * Double.random(in: 0.5...1.5))
-                logger.debug("retrying transaction after \(error.sqlState ?? "?") (attempt \(attempt + 1) of \(attempts))")
+                logger.debug("retrying after \(error.sqlState ?? "?") (attempt \(attempt + 1) of \(attempts))")
                 attempt += 1
             }
         }

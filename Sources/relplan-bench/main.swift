@@ -1,7 +1,8 @@
 // In-process benchmarks for scripts/bench. Each prints one JSON object of figures on stdout.
 //   relplan-bench scheduling [--quick]                 detection and resolution on generated snapshots
 //   relplan-bench seed --releases N --database-url U   writes a generated portfolio into an empty, migrated database
-//   relplan-bench confirm --database-url U [--clients 8] [--seconds 5]   booking confirmations per second
+//   relplan-bench confirm --database-url U [--clients 8] [--seconds 5] [--path product|statement]
+//                                                       booking confirmations per second
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -24,8 +25,12 @@ do {
         let releases = Int(option("--releases") ?? "100000") ?? 100_000
         emit(try DatabaseSeed.run(conninfo: option("--database-url") ?? "", releases: releases))
     case "confirm":
+        guard let path = ConfirmBench.Path(rawValue: option("--path") ?? "product") else {
+            FileHandle.standardError.write(Data("relplan-bench confirm: --path is product or statement\n".utf8))
+            exit(64)
+        }
         emit(try ConfirmBench.run(conninfo: option("--database-url") ?? "", clients: Int(option("--clients") ?? "8") ?? 8,
-                                  seconds: Double(option("--seconds") ?? "5") ?? 5))
+                                  seconds: Double(option("--seconds") ?? "5") ?? 5, path: path))
     default:
         FileHandle.standardError.write(Data("usage: relplan-bench scheduling|seed|confirm …\n".utf8))
         exit(64)
