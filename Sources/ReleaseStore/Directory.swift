@@ -43,12 +43,14 @@ public struct Directory {
 
     /// Creates a login role (or grants relplan_user to an existing one). Admins only.
     /// The password never leaves this process: only its SCRAM-SHA-256 verifier is sent.
-    public func createUser(login: String, password: String?, admin: Bool, by identity: Identity) throws {
+    /// `reporter`: the login the nightly job runs as (relplan_reporter, sql/0019).
+    public func createUser(login: String, password: String?, admin: Bool, reporter: Bool = false, by identity: Identity) throws {
         try identity.requireAdmin(to: "create user \(login)")
         let verifier = try password.map { try db.scramVerifier(password: $0, user: login) }
         try db.retryingTransaction { db in
             try db.execute("SELECT relplan_create_user($1, $2)", [login, verifier])
             if admin { try db.execute("SELECT relplan_grant_admin($1)", [login]) }
+            if reporter { try db.execute("SELECT relplan_grant_reporter($1)", [login]) }
         }
     }
 

@@ -15,7 +15,8 @@ enum Lookup {
             case .environment: "SELECT id FROM environment WHERE code = $1"
             case .window: "SELECT id FROM service_window WHERE code = $1"
             case .freeze: "SELECT id FROM change_freeze WHERE code = $1"
-            case .model: "SELECT id FROM release_model WHERE code = $1 ORDER BY version DESC LIMIT 1"
+            // The shared model; a group's own is found by `model(_:group:_:)`.
+            case .model: "SELECT id FROM release_model WHERE code = $1 AND group_id IS NULL ORDER BY version DESC LIMIT 1"
             }
         }
 
@@ -25,7 +26,7 @@ enum Lookup {
             case .environment: "SELECT code FROM environment"
             case .window: "SELECT code FROM service_window"
             case .freeze: "SELECT code FROM change_freeze"
-            case .model: "SELECT DISTINCT code FROM release_model"
+            case .model: "SELECT DISTINCT code FROM release_model WHERE group_id IS NULL"
             }
         }
 
@@ -53,6 +54,21 @@ enum Lookup {
     static func optionalID(_ table: Table, _ code: String?, _ db: Connection) throws -> Int? {
         guard let code else { return nil }
         return try id(table, code, db)
+    }
+
+    /// The latest version of a release model by code as a group sees it: the group's own, else the
+    /// shared one (sql/0019). Another group's model of that code is never found.
+    static func model(_ code: String, group groupID: Int, _ db: Connection) throws -> Int {
+        let code = CodeKind.canonical(code)
+        if let row = try db.query("""
+            SELECT id FROM release_model WHERE code = $1 AND (group_id = $2 OR group_id IS NULL)
+            ORDER BY group_id IS NULL, version DESC LIMIT 1
+            """, [code, groupID]).first {
+            return try row.decode(Int.self, 0)
+        }
+        let all = try db.query("SELECT DISTINCT code FROM release_model WHERE group_id = $1 OR group_id IS NULL", [groupID]).rows
+            .map { try $0.decode(String.self, 0) }
+        throw StoreError.notFound(kind: "release model", code: code, suggestion: Suggestions.nearest(to: code, in: all))
     }
 
     /// A release by `GROUP/CODE`, with its group id, row version and status.

@@ -38,7 +38,8 @@ public struct Plans {
         let groupID = try Lookup.id(.group, group, db)
         try identity.require([.manager, .releaseManager], in: group, to: "create plans in \(group)")
         let code = try CodeKind.plan.validate(code)
-        let modelID = try Lookup.optionalID(.model, model, db)
+        // The group's own model of that code, else the shared one (sql/0019).
+        let modelID = try model.map { try Lookup.model($0, group: groupID, db) }
         try translatingUniqueViolation("plan \(group)/\(code) exists already") {
             try db.execute("""
                 INSERT INTO release_plan (group_id, code, title, change_ref, model_id) VALUES ($1, $2, $3, $4, $5)
@@ -88,7 +89,8 @@ public struct Plans {
 
     // MARK: Models
 
-    /// Stores a model. A changed definition becomes a new version; plans keep the version they were made from.
+    /// Stores a model. A changed definition becomes a new version of its owner's code (the group's,
+    /// or the shared one): the database numbers it. Plans keep the version they were made from.
     /// Returns the version and whether it is new.
     public func createModel(_ model: ReleaseModel, source: String, group: String?, by identity: Identity) throws -> (version: Int, created: Bool) {
         let groupID = try Lookup.optionalID(.group, group, db)
@@ -100,42 +102,70 @@ public struct Plans {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let definition = String(decoding: try encoder.encode(model), as: UTF8.self)
-        return try db.retryingTransaction { db in
-            // Serialise versions of one model code.
-            try db.execute("SELECT pg_advisory_xact_lock(hashtext('release_model:' || $1))", [model.code])
-            if let latest = try db.query("""
-                SELECT version, definition = $2::jsonb FROM release_model WHERE code = $1 ORDER BY version DESC LIMIT 1
-                """, [model.code, definition]).first {
-                let version = try latest.decode(Int.self, 0)
-                if try latest.decode(Bool.self, 1) { return (version, false) }
-                try insertModel(db, model, definition: definition, source: source, version: version + 1, groupID: groupID)
-                return (version + 1, true)
+        // Two people storing a version of one code at once get the same number from the database's
+        // trigger; the later one fails on the owner's unique version and runs again, seeing the first.
+        var attempt = 1
+        while true {
+            do {
+                return try db.retryingTransaction { db in
+                    if let latest = try db.query("""
+                        SELECT version, definition = $2::jsonb FROM release_model
+                        WHERE code = $1 AND group_id IS NOT DISTINCT FROM $3 ORDER BY version DESC LIMIT 1
+                        """, [model.code, definition, groupID]).first, try latest.decode(Bool.self, 1) {
+                        return (try latest.decode(Int.self, 0), false)
+                    }
+                    let stored = try db.query("""
+                        INSERT INTO release_model (code, group_id, name, definition, source) VALUES ($1, $2, $3, $4::jsonb, $5)
+                        RETURNING version
+                        """, [model.code, groupID, model.name, definition, source]).first
+                    guard let version = try stored?.decode(Int.self, 0) else {
+                        throw StoreError.internalInconsistency("storing model \(model.code) returned no version")
+                    }
+                    return (version, true)
+                }
+            } catch let error as PostgresError
+                        where error.sqlState == "23505" && error.constraint == "release_model_owner_code_version_key" && attempt < 30 {
+                Thread.sleep(forTimeInterval: 0.002 * Double(min(attempt, 10)) * Double.random(in: 0.5...1.5))
+                attempt += 1
             }
-            try insertModel(db, model, definition: definition, source: source, version: 1, groupID: groupID)
-            return (1, true)
         }
     }
 
-    private func insertModel(_ db: Connection, _ model: ReleaseModel, definition: String, source: String, version: Int, groupID: Int?) throws {
-        try db.execute("""
-            INSERT INTO release_model (code, version, group_id, name, definition, source) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-            """, [model.code, version, groupID, model.name, definition, source])
-    }
-
+    /// The latest version of every model of every owner.
     public func models() throws -> [ModelRecord] {
         try db.query("""
-            SELECT DISTINCT ON (m.code) m.code, m.version, g.code, m.name, m.definition::text, m.created_at
-            FROM release_model m LEFT JOIN management_group g ON g.id = m.group_id ORDER BY m.code, m.version DESC
+            SELECT DISTINCT ON (g.code, m.code) m.code, m.version, g.code, m.name, m.definition::text, m.created_at
+            FROM release_model m LEFT JOIN management_group g ON g.id = m.group_id
+            ORDER BY g.code NULLS FIRST, m.code, m.version DESC
             """).rows.map(Self.model)
     }
 
-    public func model(_ code: String, version: Int? = nil) throws -> ModelRecord {
-        _ = try Lookup.id(.model, code, db)
+    /// A model by code: with `group`, the group's own, else the shared one; without, the shared one,
+    /// or the one group's that holds the code when there is no shared one.
+    public func model(_ code: String, version: Int? = nil, group: String? = nil) throws -> ModelRecord {
+        let code = CodeKind.canonical(code)
+        let id: Int
+        if let group {
+            id = try Lookup.model(code, group: try Lookup.id(.group, group, db), db)
+        } else if let shared = try? Lookup.id(.model, code, db) {
+            id = shared
+        } else {
+            let owners = try db.query("""
+                SELECT DISTINCT g.code FROM release_model m JOIN management_group g ON g.id = m.group_id WHERE m.code = $1 ORDER BY 1
+                """, [code]).rows.map { try $0.decode(String.self, 0) }
+            guard owners.count == 1, let owner = owners.first else {
+                // None at all: "unknown release model", with the nearest shared code.
+                if owners.isEmpty { _ = try Lookup.id(.model, code, db) }
+                throw StoreError.invalid("release model \(code) is the own model of groups \(owners.joined(separator: ", ")): say which with --group")
+            }
+            id = try Lookup.model(code, group: try Lookup.id(.group, owner, db), db)
+        }
         guard let row = try db.query("""
             SELECT m.code, m.version, g.code, m.name, m.definition::text, m.created_at
             FROM release_model m LEFT JOIN management_group g ON g.id = m.group_id
-            WHERE m.code = $1 AND ($2::integer IS NULL OR m.version = $2) ORDER BY m.version DESC LIMIT 1
-            """, [code, version]).first else {
+            WHERE m.code = $1 AND m.group_id IS NOT DISTINCT FROM (SELECT group_id FROM release_model WHERE id = $3)
+              AND ($2::integer IS NULL OR m.version = $2) ORDER BY m.version DESC LIMIT 1
+            """, [code, version, id]).first else {
             throw StoreError.notFound(kind: "release model", code: "\(code) version \(version ?? 0)", suggestion: nil)
         }
         return try Self.model(row)

@@ -29,6 +29,18 @@ public struct ReportStore {
 
     public init() {}
 
+    /// Refuses unless the login may record the nightly history (a member of relplan_reporter,
+    /// sql/0019): checked before any work, so a person's run stops at once instead of after reading.
+    public func requireReporter(_ db: Connection) throws {
+        let row = try db.query("SELECT current_user::text, pg_has_role(current_user, 'relplan_reporter', 'MEMBER')").first
+        guard try row?.decode(Bool.self, 1) != true else { return }
+        let login = try row?.decode(String.self, 0) ?? "this login"
+        throw StoreError.permissionDenied(
+            who: login, what: "run the nightly report",
+            why: "only the nightly job's login records the conflict history (relplan_reporter); "
+                + "an admin makes one with `relplan user create LOGIN --reporter`, and everyone reads the report it writes")
+    }
+
     /// Takes the nightly lock without waiting, or says who holds it.
     public func tryLock(_ db: Connection) throws -> String? {
         if try db.query("SELECT pg_try_advisory_lock($1)", [Self.lockKey]).first?.decode(Bool.self, 0) == true { return nil }

@@ -54,12 +54,18 @@ struct UserCommand: ParsableCommand {
                 The password is read from a file (never from the command line, where ps would show it); \
                 without one, the site's pg_hba.conf must let the person in another way (peer, certificate).
 
-                Example:
+                --reporter makes the login the nightly job's: only relplan_reporter's logins record the \
+                conflict history, report runs and calendar sequences (`relplan report nightly`); everyone \
+                reads them. Give it to the login the cron job or systemd timer runs as, not to a person.
+
+                Examples:
                   relplan user create alice --password-file /run/secrets/alice
+                  relplan user create relplan-nightly --reporter
                 """)
         @Argument(help: "Login name (lower case).") var login: String
         @Option(help: "A file whose first line is the password.", completion: .file()) var passwordFile: String?
         @Flag(help: "Also make the person a relplan admin.") var admin = false
+        @Flag(help: "Also let the login record the nightly report's history (relplan_reporter).") var reporter = false
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
@@ -72,8 +78,9 @@ struct UserCommand: ParsableCommand {
                 if password?.isEmpty ?? true { throw CLIError(.dataError, "\(passwordFile): the first line is empty") }
             }
             try connection.runAsPerson { db, me in
-                try Directory(db).createUser(login: login, password: password, admin: admin, by: me)
-                print("created user \(login)\(admin ? " (admin)" : "")")
+                try Directory(db).createUser(login: login, password: password, admin: admin, reporter: reporter, by: me)
+                let roles = (admin ? ["admin"] : []) + (reporter ? ["reporter"] : [])
+                print("created user \(login)\(roles.isEmpty ? "" : " (\(roles.joined(separator: ", ")))")")
             }
         }
     }

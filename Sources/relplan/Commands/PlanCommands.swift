@@ -25,7 +25,7 @@ struct PlanCommand: ParsableCommand {
         @Argument(help: "Plan code.") var code: String
         @Option(help: "What the plan is for.") var title: String
         @Option(help: "The change-management reference, e.g. CHG-1234.") var changeRef: String?
-        @Option(help: "Release model to plan with.") var model: String?
+        @Option(help: "Release model to plan with: the group's own of that code, else the shared one.") var model: String?
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
@@ -132,8 +132,10 @@ struct ModelCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a YAML release model and store it (a changed file becomes a new version).",
             discussion: """
-                Shared models (no --group) are for admins; a group's own for its planners. \
-                Errors name the line and column.
+                Shared models (no --group) are for admins; a group's own for its planners. A group's own \
+                model of a code is what its plans get by that code (`plan create --model`); other groups keep \
+                getting the shared one. The database numbers the versions, per owner and code. Errors name the \
+                line and column.
 
                 Example:
                   relplan model create --file examples/models/standard.yaml
@@ -181,12 +183,13 @@ struct ModelCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a release model.", discussion: "Example:\n  relplan model show standard --version 1")
         @Argument(help: "Model code.") var code: String
         @Option(help: "A specific version (default: the latest).") var version: Int?
+        @Option(help: "As this group sees it: its own model of the code, else the shared one.") var group: String?
         @OptionGroup var output: FormatOption
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
             try connection.run { db in
-                let record = try Plans(db).model(code, version: version)
+                let record = try Plans(db).model(code, version: version, group: group)
                 let m = record.model
                 if output.format == .table {
                     print("\(m.code) version \(record.version): \(m.name)\(record.group.map { " (group \($0))" } ?? " (shared)")")

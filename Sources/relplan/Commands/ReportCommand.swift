@@ -22,7 +22,9 @@ struct ReportCommand: ParsableCommand {
                 and what got resolved. Files are written under temporary names and renamed: a reader never sees \
                 half a report.
 
-                One run at a time: a second one exits 75 at once, naming who holds the lock. The data is read in \
+                Runs as the nightly job's login (`relplan user create LOGIN --reporter`): any other login \
+                exits 77 before doing anything. One run at a time: a second one exits 75 at once, naming who \
+                holds the lock. The data is read in \
                 one read-only, repeatable-read transaction, so it may come from a standby \
                 (target_session_attrs=prefer-standby); the history is recorded on the primary.
 
@@ -49,6 +51,7 @@ struct ReportCommand: ParsableCommand {
                 let primary = try connectPrimary()
                 defer { primary.close() }
                 let store = ReportStore()
+                try store.requireReporter(primary)
                 if let holder = try store.tryLock(primary) {
                     throw CLIError(.temporaryFailure, "another nightly report is running, held by \(holder); try again later")
                 }
