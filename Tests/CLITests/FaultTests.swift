@@ -115,14 +115,14 @@ struct FaultTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relplan-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let started = Date()
-        let second = try f.run("alice", "report", "nightly", "--out", folder.path)
+        let second = try f.run("reporter", "report", "nightly", "--out", folder.path)
         let elapsed = Date().timeIntervalSince(started)
         #expect(second.status == 75, "\(second)")
         #expect(second.stderr.contains("held by postgres"), "\(second)")
         #expect(elapsed < 1.0, "waited \(elapsed) s")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("conflicts.json").path))
         try holder.execute("SELECT pg_advisory_unlock(7218)")
-        let first = try f.run("alice", "report", "nightly", "--out", folder.path)
+        let first = try f.run("reporter", "report", "nightly", "--out", folder.path)
         #expect(first.status == 0, "\(first)")
     }
 

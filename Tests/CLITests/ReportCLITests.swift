@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Testing
 import TestSupport
 
@@ -43,19 +44,19 @@ struct ReportCLITests {
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relplan-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let first = try f.run("alice", "report", "nightly", "--out", folder.path, "--exit-code")
+        let first = try f.run("reporter", "report", "nightly", "--out", folder.path, "--exit-code")
         #expect(first.status == 1, "new conflicts with --exit-code: \(first)")
         #expect(first.stderr.contains("1 new"), "\(first)")
         #expect(try statuses(folder) == ["window-capacity:CRM/A,HR/B": "new"])
 
         // Unchanged: the same conflict is open now, and nothing new.
-        let second = try f.run("alice", "report", "nightly", "--out", folder.path, "--exit-code")
+        let second = try f.run("reporter", "report", "nightly", "--out", folder.path, "--exit-code")
         #expect(second.status == 0, "\(second)")
         #expect(try statuses(folder) == ["window-capacity:CRM/A,HR/B": "open"])
 
         // bob moves his release out (resolving W1) and into W3 (a new conflict).
         try f.run("bob", "release", "move", "HR/B", "--window", "W3")
-        let third = try f.run("alice", "report", "nightly", "--out", folder.path)
+        let third = try f.run("reporter", "report", "nightly", "--out", folder.path)
         #expect(third.status == 0, "\(third)")
         #expect(try statuses(folder) == ["window-capacity:CRM/A,HR/B": "resolved", "window-capacity:CRM/C,HR/B": "new"])
         let resolved = try conflicts(folder).first { $0["status"] as? String == "resolved" }
@@ -74,5 +75,75 @@ struct ReportCLITests {
         #expect(try NuHTMLChecker.errors(pages) == [])
         // No temporary files left behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).allSatisfy { !$0.contains(".tmp-") })
+    }
+
+    @Test("only the nightly job's login runs it: anyone else exits 77 before doing anything, and forged history is refused")
+    func onlyTheReporter() throws {
+        let f = try PlanningFixture.make(people: ["alice", "bob", "dave"])
+        defer { f.drop() }
+        let admin = try f.database.connect(user: f.login("admin"))
+        let start = Date().addingTimeInterval(30 * 86_400)
+        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('W1', $1, $2, 1)",
+                          [start, start.addingTimeInterval(4 * 3600)])
+        for (group, person) in [("CRM", "alice"), ("HR", "bob")] {
+            try f.run("admin", "group", "create", group, "--name", group)
+            try f.run("admin", "member", "add", group, f.login(person), "--role", "release-manager")
+            try f.run(person, "plan", "create", group, "P", "--title", "P")
+            try f.run(person, "release", "create", group, "A", "--plan", "P", "--window", "W1")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relplan-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let superuser = try f.database.connect()
+        // A planner, a login in no group and an admin: refused up front, nothing written or taken.
+        for person in ["alice", "dave", "admin"] {
+            let refused = try f.run(person, "report", "nightly", "--out", folder.path)
+            #expect(refused.status == 77, "\(person): \(refused)")
+            #expect(refused.stderr.contains("relplan_reporter") && refused.stderr.contains("--reporter"), "\(refused)")
+            #expect(!FileManager.default.fileExists(atPath: folder.path), "\(person) wrote a report")
+            #expect(try superuser.query("SELECT count(*) FROM report_run").first?.decode(Int.self, 0) == 0)
+            #expect(try superuser.query("SELECT count(*) FROM conflict_history").first?.decode(Int.self, 0) == 0)
+        }
+        let run = try f.run("reporter", "report", "nightly", "--out", folder.path)
+        #expect(run.status == 0, "\(run)")
+        let recorded = try superuser.query("SELECT run_by FROM report_run").rows.map { try $0.decode(String.self, 0) }
+        #expect(recorded == [f.login("reporter")])
+        // The red team's forgeries through psql, as dave (no membership) and bob (HR's planner): refused.
+        for person in ["dave", "bob"] {
+            let db = try f.database.connect(user: f.login(person))
+            for statement in [
+                "UPDATE conflict_history SET resolved_at = now(), first_seen = now() - interval '30 days'",
+                "UPDATE conflict_history SET first_seen = now() - interval '400 days'",
+                """
+                INSERT INTO conflict_history (identity, type, severity, releases, groups, message, first_seen, last_seen)
+                SELECT 'forged-' || i, 'window-capacity', 'high', '{CRM/A}', '{CRM}', 'forged', now() - interval '400 days', now()
+                FROM generate_series(1, 200000) AS i
+                """,
+                "INSERT INTO report_run (started_at, conflicts, new, resolved) VALUES (now(), 0, 0, 0)",
+                "SELECT * FROM relplan_record_calendar_events('{\"\"}', '{x@relplan}', '{f}', now())",
+                "SELECT relplan_grant_reporter(current_user)",
+                "GRANT relplan_reporter TO CURRENT_USER",
+                "SET ROLE relplan_reporter",
+            ] {
+                #expect(throws: (any Error).self, "\(person): \(statement)") { try db.execute(statement) }
+            }
+            // People read it.
+            #expect(try db.query("SELECT count(*) FROM conflict_history").first?.decode(Int.self, 0) == 1)
+        }
+        let history = try superuser.query("SELECT count(*), min(first_seen) > now() - interval '1 day' FROM conflict_history WHERE resolved_at IS NULL").first
+        #expect(try history?.decode(Int.self, 0) == 1 && history?.decode(Bool.self, 1) == true)
+        // Granting it is an admin's act, for relplan users only.
+        #expect(try f.run("alice", "user", "create", f.login("dave"), "--reporter").status == 77)
+        let made = try f.run("admin", "user", "create", f.login("dave"), "--reporter")
+        #expect(made.status == 0 && made.stdout.contains("(reporter)"), "\(made)")
+        #expect(try f.run("dave", "report", "nightly", "--out", folder.path).status == 0)
+        let notAUser = try admin.attempt { try $0.execute("SELECT relplan_grant_reporter('postgres_no_such_login')") }
+        #expect(notAUser != nil && notAUser?.contains("create it first") == true, "\(String(describing: notAUser))")
+    }
+}
+
+private extension Connection {
+    /// The error message of `body`, or nil when it succeeded.
+    func attempt(_ body: (Connection) throws -> Void) throws -> String? {
+        do { try body(self); return nil } catch let error as PostgresError { return error.message }
     }
 }

@@ -48,7 +48,7 @@ struct ReportOutputCLITests {
         }
 
         func report(_ folder: URL, _ extra: String...) throws -> CLIResult {
-            let result = try f.run("alice", ["report", "nightly", "--out", folder.path, "--tz", "Europe/Stockholm"] + extra)
+            let result = try f.run("reporter", ["report", "nightly", "--out", folder.path, "--tz", "Europe/Stockholm"] + extra)
             #expect(result.status == 0, "\(result)")
             return result
         }

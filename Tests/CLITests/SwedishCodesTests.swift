@@ -109,7 +109,7 @@ struct SwedishCodesTests {
         // The nightly report: every format, and a folder named LÖN (in NFC).
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relplan-lön-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        _ = try f.run("alice", "report", "nightly", "--out", folder.path)
+        _ = try f.run("reporter", "report", "nightly", "--out", folder.path)
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         #expect(names.contains { Array($0.utf8) == Array("LÖN".utf8) }, "\(names)")
         for name in ["report.md", "report.html", "conflicts.json", "conflicts.csv", "calendar.ics"] {

@@ -14,6 +14,8 @@ enum Actor: String, CaseIterable, Sendable, CustomStringConvertible {
     case otherGroup = "manager of HR"
     case noMembership = "relplan_user without membership"
     case notAUser = "login without relplan_user"
+    /// The nightly job's login: relplan_user and relplan_reporter, in no group (sql/0019).
+    case reporter = "the nightly job's login (relplan_reporter)"
 
     var description: String { rawValue }
 
@@ -29,6 +31,7 @@ enum Actor: String, CaseIterable, Sendable, CustomStringConvertible {
         case .otherGroup: "hrmgr"
         case .noMembership: "loner"
         case .notAUser: "stranger"
+        case .reporter: "reporter"
         }
     }
 
@@ -142,6 +145,7 @@ extension PolicyFixture {
             switch actor {
             case .admin: membership = " IN ROLE relplan_admin"
             case .notAUser: membership = ""
+            case .reporter: membership = " IN ROLE relplan_user, relplan_reporter"
             default: membership = " IN ROLE relplan_user"
             }
             roleSQL += "CREATE ROLE \(quotedIdentifier(name(actor))) LOGIN\(membership);\n"
@@ -252,6 +256,14 @@ extension PolicyFixture {
                 "INSERT INTO import_batch (file_name, sha256, rows, group_ids, imported_by) VALUES ('crm.csv', 'ab12', 3, $1, $2) RETURNING id",
                 [[crm], name(.manager)])
             try db.execute("INSERT INTO freeze_override (freeze_id, release_id, reason) VALUES ($1, $2, 'legal deadline')", [fz, crmOpen])
+            // What the nightly job recorded: a conflict of CRM's, its run, a calendar event's SEQUENCE.
+            try db.execute("""
+                INSERT INTO conflict_history (identity, type, severity, window_code, releases, groups, message, first_seen, last_seen)
+                VALUES ('window-capacity|SW-2027-03-14', 'window-capacity', 'high', 'SW-2027-03-14', '{CRM/R-2027.03,HR/PAY-7}', '{CRM,HR}',
+                        'over capacity', now() - interval '2 days', now());
+                INSERT INTO report_run (started_at, conflicts, new, resolved) VALUES (now(), 1, 1, 0);
+                INSERT INTO calendar_event_sequence (calendar, uid, fingerprint, last_modified) VALUES ('', 'deployment-CRM/R-2027.03@relplan', 'f1', now());
+                """, simple: true)
 
             return PolicyFixture(
                 database: database, logins: logins, dualPlanner: dual, team: team, delegate: delegate,

@@ -142,13 +142,13 @@ extension PolicyCase {
             // Versions are immutable: nobody updates or deletes one, not even the admins.
             PolicyCase(
                 table: "release_model", rows: "CRM's own",
-                insert: Statement("INSERT INTO release_model (code, version, group_id, name, definition, source) VALUES ('CRM-NEW', 1, $1, 'n', '{}', '')", [f.crm]),
+                insert: Statement("INSERT INTO release_model (code, group_id, name, definition, source) VALUES ('CRM-NEW', $1, 'n', '{}', '')", [f.crm]),
                 update: Statement("UPDATE release_model SET name = 'changed' WHERE id = $1", [f.crmModel]),
                 delete: Statement("DELETE FROM release_model WHERE id = $1", [f.crmModel]),
                 access: Access(inserters: Actor.crmPlanners, updaters: [], deleters: [], privileged: Actor.users)),
             PolicyCase(
                 table: "release_model", rows: "shared",
-                insert: Statement("INSERT INTO release_model (code, version, name, definition, source) VALUES ('SHARED-NEW', 1, 'n', '{}', '')"),
+                insert: Statement("INSERT INTO release_model (code, name, definition, source) VALUES ('SHARED-NEW', 'n', '{}', '')"),
                 update: Statement("UPDATE release_model SET name = 'changed' WHERE id = $1", [f.sharedModel]),
                 delete: Statement("DELETE FROM release_model WHERE id = $1", [f.sharedModel]),
                 access: Access(inserters: [.admin], updaters: [], deleters: [], privileged: Actor.users)),
@@ -225,6 +225,29 @@ extension PolicyCase {
                 update: Statement("UPDATE freeze_override SET reason = 'changed' WHERE freeze_id = $1 AND release_id = $2", [f.freeze, f.crmOpen]),
                 delete: Statement("DELETE FROM freeze_override WHERE freeze_id = $1 AND release_id = $2", [f.freeze, f.crmOpen]),
                 access: adminsOnly),
+            // The nightly job's records: only its login (relplan_reporter) writes them; nobody deletes
+            // history; calendar sequences only through relplan_record_calendar_events (sql/0019).
+            PolicyCase(
+                table: "conflict_history", rows: nil,
+                insert: Statement("""
+                    INSERT INTO conflict_history (identity, type, severity, releases, groups, message, first_seen, last_seen)
+                    VALUES ('forged', 'window-capacity', 'high', '{CRM/R-2027.03}', '{CRM}', 'forged', now() - interval '400 days', now())
+                    """),
+                update: Statement("UPDATE conflict_history SET resolved_at = now(), first_seen = now() - interval '30 days' WHERE identity = 'window-capacity|SW-2027-03-14'"),
+                delete: Statement("DELETE FROM conflict_history WHERE identity = 'window-capacity|SW-2027-03-14'"),
+                access: Access(inserters: [.reporter], updaters: [.reporter], deleters: [], privileged: [])),
+            PolicyCase(
+                table: "report_run", rows: nil,
+                insert: Statement("INSERT INTO report_run (started_at, conflicts, new, resolved) VALUES (now(), 0, 0, 0)"),
+                update: Statement("UPDATE report_run SET conflicts = 0 WHERE id = (SELECT min(id) FROM report_run)"),
+                delete: Statement("DELETE FROM report_run WHERE id = (SELECT min(id) FROM report_run)"),
+                access: Access(inserters: [.reporter], updaters: [], deleters: [], privileged: [])),
+            PolicyCase(
+                table: "calendar_event_sequence", rows: nil,
+                insert: Statement("INSERT INTO calendar_event_sequence (calendar, uid, fingerprint, last_modified) VALUES ('', 'forged@relplan', 'f', now())"),
+                update: Statement("UPDATE calendar_event_sequence SET sequence = 0 WHERE uid = 'deployment-CRM/R-2027.03@relplan'"),
+                delete: Statement("DELETE FROM calendar_event_sequence WHERE uid = 'deployment-CRM/R-2027.03@relplan'"),
+                access: nobody),
             // Append-only, and only by the audit triggers.
             PolicyCase(
                 table: "audit_log", rows: nil,
@@ -282,7 +305,8 @@ struct PolicyMatrixTests {
             var connections: [Actor: Connection] = [:]
             for actor in Actor.allCases { connections[actor] = try f.connect(actor) }
             let adminTables: Set<String> = ["management_group", "environment", "service_window", "change_freeze", "freeze_override"]
-            let unwritable: Set<String> = ["audit_log", "import_batch", "schedule_proposal"]
+            let unwritable: Set<String> = ["audit_log", "import_batch", "schedule_proposal", "calendar_event_sequence"]
+            let reporterTables: Set<String> = ["conflict_history", "report_run"]
             var checked = 0, refusedByColumn = 0
             for policyCase in PolicyCase.all(f) {
                 let update = policyCase.update
@@ -291,7 +315,8 @@ struct PolicyMatrixTests {
                 }
                 let filter = String(update.sql[whereRange.upperBound...])
                 let insertHolders: Set<Actor> = unwritable.contains(policyCase.table) ? []
-                    : adminTables.contains(policyCase.table) ? [.admin] : Actor.users
+                    : adminTables.contains(policyCase.table) ? [.admin]
+                    : reporterTables.contains(policyCase.table) ? [.reporter] : Actor.users
                 let columns = try Self.columns(of: policyCase.table, superuser)
                 #expect(!columns.isEmpty)
                 for column in columns {

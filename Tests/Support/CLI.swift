@@ -62,22 +62,24 @@ public enum CLI {
     }
 }
 
-/// A migrated database with an admin and named people, for CLI and store tests.
+/// A migrated database with an admin, the nightly job's login and named people, for CLI and store tests.
 public struct PlanningFixture: Sendable {
     public let database: TestDatabase
-    /// Login role names, unique per test: `admin`, and whatever `people` asked for.
+    /// Login role names, unique per test: `admin`, `reporter` (the nightly job's login, in no
+    /// group: relplan_reporter, sql/0019), and whatever `people` asked for.
     public let logins: [String: String]
 
     public static func make(people: [String] = ["alice", "bob", "carol", "dave"]) throws -> PlanningFixture {
         let database = try TestDatabase.migrated()
         let admin = try database.connect()
         var logins: [String: String] = [:]
-        for name in ["admin"] + people {
+        for name in ["admin", "reporter"] + people {
             let login = TestDatabase.uniqueRoleName(name)
             try admin.execute("SELECT relplan_create_user($1, NULL)", [login])
             logins[name] = login
         }
         try admin.execute("SELECT relplan_grant_admin($1)", [logins["admin"] ?? ""])
+        try admin.execute("SELECT relplan_grant_reporter($1)", [logins["reporter"] ?? ""])
         return PlanningFixture(database: database, logins: logins)
     }
 
