@@ -159,9 +159,10 @@ migrate = relplan(["db", "migrate"], "postgres")
 check("relplan db migrate through the multi-host string", migrate.returncode == 0, migrate.stderr)
 subprocess.run(["psql", "-qX", "-v", "ON_ERROR_STOP=1", "-d", url("ha_suite", "postgres"), "-f",
                 os.path.join(args.root, "scripts", "bench-seed.sql")], check=True, capture_output=True, env=BASE_ENV)
-for login in ("ha_booker", "ha_importer", "ha_admin"):
+for login in ("ha_booker", "ha_importer", "ha_reporter"):
     psql(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{login}') THEN PERFORM relplan_create_user('{login}', NULL); END IF; END $$")
-psql("SELECT relplan_grant_admin('ha_admin')")
+# The nightly job's own login: only relplan_reporter's logins record the history (sql/0019).
+psql("SELECT relplan_grant_reporter('ha_reporter')")
 psql("INSERT INTO membership (group_id, role_name, role) SELECT id, r, 'release-manager' FROM management_group, "
      "unnest(ARRAY['ha_booker', 'ha_importer']) AS r ON CONFLICT DO NOTHING")
 psql("INSERT INTO environment (code, name, kind, capacity) VALUES ('HA-ONE', 'HA capacity 1', 'test', 1), "
@@ -310,7 +311,7 @@ say("the nightly report with target_session_attrs=prefer-standby")
 runs = lambda: int(psql("SELECT count(*) FROM report_run"))
 before_runs = runs()
 out = tempfile.mkdtemp(prefix="relplan-ha-report-")
-nightly = relplan(["report", "nightly", "--out", out, "--verbose"], "ha_admin", attrs="prefer-standby")
+nightly = relplan(["report", "nightly", "--out", out, "--verbose"], "ha_reporter", attrs="prefer-standby")
 check("report nightly (prefer-standby) exits 0", nightly.returncode == 0, nightly.stderr[-600:])
 check(f"its reads came from the standby ({standby}: pg_is_in_recovery() was true in the reading session)",
       f"reading from 127.0.0.1:{NODES[standby]} (pg_is_in_recovery = true" in nightly.stderr, nightly.stderr[-600:])
@@ -320,7 +321,7 @@ holder = subprocess.Popen(["psql", "-qAtX", "-d", url("ha_suite", "postgres"), "
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=BASE_ENV)
 while psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7218 AND granted") == "0":
     time.sleep(0.05)
-second = relplan(["report", "nightly", "--out", out], "ha_admin", attrs="prefer-standby")
+second = relplan(["report", "nightly", "--out", out], "ha_reporter", attrs="prefer-standby")
 psql("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7218 AND granted")
 holder.wait()
 check("a second nightly run while one holds the lock on the primary exits 75 naming the holder",
@@ -329,7 +330,7 @@ check("a second nightly run while one holds the lock on the primary exits 75 nam
 say(f"the standby ({standby}) down: the nightly report falls back to the primary")
 kill_node(standby)
 started = time.monotonic()
-fallback = relplan(["report", "nightly", "--out", out, "--verbose"], "ha_admin", attrs="prefer-standby", timeout=120)
+fallback = relplan(["report", "nightly", "--out", out, "--verbose"], "ha_reporter", attrs="prefer-standby", timeout=120)
 figure("nightly report with the standby down (includes the wait until the monitor turns synchronous replication off)",
        f"{time.monotonic() - started:.1f} s")
 check("report nightly with the standby down exits 0", fallback.returncode == 0, fallback.stderr[-600:])
