@@ -59,8 +59,9 @@ CREATE POLICY reporter_records ON report_run FOR INSERT TO relplan_reporter WITH
 DROP POLICY read_all ON calendar_event_sequence;
 CREATE POLICY read_all ON calendar_event_sequence FOR SELECT TO relplan_user, relplan_reporter, CURRENT_USER USING (true);
 
--- `relplan user create LOGIN --reporter`: an admin's act, like making someone an admin. The login
--- must be a relplan user already (relplan_create_user), so the job reads what everybody reads.
+-- `relplan user create LOGIN --reporter`: an admin's act, like making someone an admin, for
+-- someone else. The login must be a relplan user already (relplan_create_user), so the job reads
+-- what everybody reads.
 CREATE FUNCTION relplan_grant_reporter(login name) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
@@ -69,6 +70,14 @@ BEGIN
     END IF;
     IF NOT pg_has_role(login, 'relplan_user', 'MEMBER') THEN
         RAISE EXCEPTION '"%" is not a relplan user: relplan user create % first', login, login USING ERRCODE = 'undefined_object';
+    END IF;
+    -- As with memberships (sql/0010), nobody gives the role to themselves or a role they can become
+    -- (a superuser can become every role, and needs no function to grant any).
+    IF login = public.relplan_acting_role()
+       OR (pg_has_role(public.relplan_acting_role(), login, 'MEMBER')
+           AND NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = public.relplan_acting_role())) THEN
+        RAISE EXCEPTION '% may not make itself the nightly job''s login: another admin grants it', login
+            USING ERRCODE = 'insufficient_privilege';
     END IF;
     EXECUTE format('GRANT relplan_reporter TO %I', login);
 END $$;

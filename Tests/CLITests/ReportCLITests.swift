@@ -136,6 +136,9 @@ struct ReportCLITests {
         let made = try f.run("admin", "user", "create", f.login("dave"), "--reporter")
         #expect(made.status == 0 && made.stdout.contains("(reporter)"), "\(made)")
         #expect(try f.run("dave", "report", "nightly", "--out", folder.path).status == 0)
+        let itself = try admin.attempt { try $0.execute("SELECT relplan_grant_reporter(current_user)") }
+        #expect(itself?.contains("may not make itself") == true, "\(String(describing: itself))")
+        #expect(try f.run("admin", "user", "create", f.login("admin"), "--reporter").status == 77)
         let notAUser = try admin.attempt { try $0.execute("SELECT relplan_grant_reporter('postgres_no_such_login')") }
         #expect(notAUser != nil && notAUser?.contains("create it first") == true, "\(String(describing: notAUser))")
     }
