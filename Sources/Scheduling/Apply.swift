@@ -6,7 +6,7 @@ public enum ResolutionError: Error, Sendable, Hashable, CustomStringConvertible 
     case unknownRelease(proposal: Int, release: String)
     /// A proposal moves a booking the release does not have.
     case unknownBooking(proposal: Int, release: String, bookingID: Int64)
-    /// A `move-window` proposal without a new window or deployment.
+    /// A `move-window` proposal without a new window or deployment, or a `retime` without a deployment.
     case incompleteMove(proposal: Int, release: String)
 
     public var description: String {
@@ -32,12 +32,18 @@ extension Snapshot {
             guard let r = position[proposal.release] else {
                 throw .unknownRelease(proposal: number, release: proposal.release)
             }
-            if proposal.action == .moveWindow {
+            switch proposal.action {
+            case .moveWindow:
                 guard let window = proposal.newWindow, let deploy = proposal.newDeploy else {
                     throw .incompleteMove(proposal: number, release: proposal.release)
                 }
                 result.releases[r].window = window
                 result.releases[r].deploy = deploy
+            case .retime:
+                guard let deploy = proposal.newDeploy else { throw .incompleteMove(proposal: number, release: proposal.release) }
+                result.releases[r].deploy = deploy
+            case .shiftBooking:
+                break
             }
             for move in proposal.bookingMoves {
                 guard let b = result.releases[r].bookings.firstIndex(where: { $0.id == move.bookingID }) else {

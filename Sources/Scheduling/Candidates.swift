@@ -5,7 +5,10 @@ import Foundation
 ///
 /// A movable release (active, not deploying or later, not pinned, with a deployment) may:
 /// stay; stay but pull its test bookings in (when its tests end after its deployment starts);
-/// or move to one of the nearest other windows, rigidly or with its tests pulled in. Windows
+/// when its deployment lies outside its window but fits in it, be re-timed inside its own
+/// window (the least shift; bookings move along), rigidly or with its tests pulled in; or move
+/// to one of the nearest other windows (from the re-timed offset, if any), rigidly or with its
+/// tests pulled in. Windows
 /// are scanned outwards from the current one; the `windowsBefore` nearest earlier and
 /// `windowsAfter` nearest later windows that pass the rules are kept.
 ///
@@ -63,6 +66,14 @@ struct CandidateBuilder {
             if allowed(r, pulled) { result.append(pulled) }
         }
         let current = original.window
+        let retime = geometry.retimeShift[r]
+        if current >= 0 && retime != 0 {
+            // Inside its own window first: the deployment fits there.
+            for pulled in canPull ? [false, true] : [false] {
+                let p = Placement(window: current, shift: retime, pulled: pulled)
+                if allowed(r, p) { result.append(p) }
+            }
+        }
         if current >= 0 {
             let here = windowRank[Int(current)]
             let scanLimit = max(64, 8 * (options.windowsBefore + options.windowsAfter))
@@ -72,7 +83,7 @@ struct CandidateBuilder {
                 var rank = here + direction
                 while found < wanted && scanned < scanLimit && rank >= 0 && rank < windowsByStart.count {
                     let w = windowsByStart[rank]
-                    let shift = index.windowStart[Int(w)] - index.windowStart[Int(current)]
+                    let shift = index.windowStart[Int(w)] - index.windowStart[Int(current)] + retime
                     let rigid = Placement(window: w, shift: shift, pulled: false)
                     if direction < 0 && startsBeforeNow(r, rigid) { break }
                     if direction > 0 && geometry.deployEnd(r, rigid) > index.deadline[r] { break }
@@ -91,8 +102,10 @@ struct CandidateBuilder {
         let head = result[0]
         var rest = Array(result.dropFirst())
         rest.sort { a, b in
-            let ka = (geometry.delay(a), geometry.distance(r, a)), kb = (geometry.delay(b), geometry.distance(r, b))
+            let ka = (geometry.cost(a), geometry.distance(r, a)), kb = (geometry.cost(b), geometry.distance(r, b))
             if ka != kb { return ka < kb }
+            let ta = a.window == current, tb = b.window == current
+            if ta != tb { return ta }
             let ra = a.window >= 0 ? windowRank[Int(a.window)] : -1, rb = b.window >= 0 ? windowRank[Int(b.window)] : -1
             if ra != rb { return ra < rb }
             return !a.pulled && b.pulled

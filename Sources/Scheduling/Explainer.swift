@@ -53,7 +53,7 @@ struct Explainer {
         }
         proposals.sort { a, b in
             if a.release != b.release { return a.release < b.release }
-            if a.action != b.action { return a.action == .moveWindow }
+            if a.action != b.action { return a.action != .shiftBooking }
             return a.from < b.from
         }
         resolution.proposals = proposals
@@ -81,6 +81,11 @@ struct Explainer {
             moves.append(BookingMove(bookingID: booking.id, environment: booking.environment, from: booking.interval,
                                      to: booking.interval.shifted(by: geometry.bookingShift(r, b, p))))
         }
+        if geometry.isRetime(r, p), let deploy = release.deploy {
+            let to = deploy.shifted(by: p.shift)
+            return [Proposal(release: release.key, action: .retime, from: Timestamp.format(deploy), to: Timestamp.format(to), reason: "",
+                             newWindow: index.windowCode(p.window), newDeploy: to, bookingMoves: moves)]
+        }
         if p.window != index.window[r] || p.shift != 0 {
             let from = index.window[r] >= 0 ? index.windowCode(index.window[r]) : (release.window ?? "")
             let to = p.window >= 0 ? index.windowCode(p.window) : ""
@@ -105,7 +110,10 @@ struct Explainer {
         if !unique.isEmpty { parts.append(unique.joined(separator: ", ")) }
 
         let moved = p.window != index.window[r] || p.shift != 0
-        if moved {
+        if geometry.isRetime(r, p) {
+            parts.append("its deployment fits inside its own window \(index.windowCode(p.window)), so it is re-timed there before any other window is tried")
+            if p.pulled { parts.append("its test bookings are pulled in to end when the deployment starts") }
+        } else if moved {
             let options = run.candidates[r]
             let firstChange = options.firstIndex { geometry.isChange(r, $0) }
             let chosen = options.firstIndex(of: p)
@@ -117,7 +125,7 @@ struct Explainer {
             }
             if p.pulled { parts.append("its test bookings are pulled in to end when the deployment starts") }
         }
-        parts.append(cost(p))
+        parts.append(cost(r, p, resolved: resolved))
         return parts.joined(separator: "; ")
     }
 
@@ -126,6 +134,11 @@ struct Explainer {
         case .moveWindow:
             let from = proposal.from.isEmpty ? "no window" : proposal.from
             return "moved \(title(r)) from \(from) to \(proposal.to)"
+        case .retime:
+            let shift = run.placements[r].shift
+            let hours = Timestamp.hours(abs(shift))
+            let direction = shift < 0 ? "earlier" : "later"
+            return "re-timed \(title(r)) inside its window \(index.windowCode(index.window[r])), \(hours) h \(direction), to \(proposal.to)"
         case .shiftBooking:
             guard let move = proposal.bookingMoves.first else { return "shifted a booking of \(title(r))" }
             let hours = Timestamp.hours(abs(move.to.start.timeIntervalSince(move.from.start)))
@@ -134,10 +147,38 @@ struct Explainer {
         }
     }
 
-    private func cost(_ p: Placement) -> String {
-        if p.shift > 0 { return "delay \(Timestamp.hours(p.shift)) h" }
-        if p.shift < 0 { return "no delay (\(Timestamp.hours(-p.shift)) h earlier)" }
-        return "the deployment keeps its time, no delay"
+    /// What the placement costs, and, for moves earlier or delays, which way the weighing went:
+    /// a release pulled forward only because nothing cheaper at its priority works, or a delay
+    /// taken rather than pulling a higher-priority release forward.
+    private func cost(_ r: Int, _ p: Placement, resolved: [RawConflict]) -> String {
+        if p.shift < 0 {
+            return "no delay, but pulled \(Timestamp.hours(-p.shift)) h earlier, which counts as a change (half a delay): "
+                + "nothing that keeps its time or moves it later resolves as much at its priority"
+        }
+        guard p.shift > 0 else { return "the deployment keeps its time, no delay" }
+        var text = "delay \(Timestamp.hours(p.shift)) h"
+        if let (other, earlier) = sparedPull(r, resolved: resolved) {
+            text += ", rather than pulling \(title(other)) \(Timestamp.hours(earlier)) h earlier"
+        }
+        return text
+    }
+
+    /// A higher-priority release that shared a resolved conflict with `r`, kept its time and could
+    /// have been pulled earlier instead: the nearest such move earlier.
+    private func sparedPull(_ r: Int, resolved: [RawConflict]) -> (Int, Double)? {
+        var best: (Int, Double)? = nil
+        for conflict in resolved {
+            for o in conflict.releases.map(Int.init) where o != r && index.priority[o] < index.priority[r]
+                && run.placements[o].shift == 0 && run.placements[o].window == index.window[o] {
+                let earlier = run.candidates[o].filter { $0.shift < 0 && $0.window != index.window[o] }.map { -$0.shift }.min()
+                guard let earlier else { continue }
+                if let (known, distance) = best, distance < earlier || (distance == earlier && index.key(Int32(known)) < index.key(Int32(o))) {
+                    continue
+                }
+                best = (o, earlier)
+            }
+        }
+        return best
     }
 
     /// What moving `r` gained in one conflict it was in.

@@ -21,6 +21,10 @@ struct Geometry {
     /// How far the test bookings move when pulled (negative: earlier); 0 when the release's
     /// tests already end before its deployment starts.
     let pullDelta: [Double]
+    /// How far the deployment moves to lie inside its own window (a `retime`): non-zero only for
+    /// a deployment outside its window that is short enough to fit in it. Moves to other windows
+    /// start from the re-timed offset too.
+    let retimeShift: [Double]
     let now: Double
 
     init(index: PortfolioIndex) {
@@ -35,6 +39,15 @@ struct Geometry {
             if lastEnd > index.deployStart[r] { deltas[r] = index.deployStart[r] - lastEnd }
         }
         pullDelta = deltas
+        var retime = [Double](repeating: 0, count: index.releaseCount)
+        for r in 0..<index.releaseCount where index.hasDeploy[r] && index.window[r] >= 0 {
+            let w = Int(index.window[r])
+            let ws = index.windowStart[w], we = index.windowEnd[w]
+            let start = index.deployStart[r], end = index.deployEnd[r]
+            guard end - start <= we - ws else { continue }
+            if start < ws { retime[r] = ws - start } else if end > we { retime[r] = we - end }
+        }
+        retimeShift = retime
     }
 
     /// A non-empty booking of a non-production environment: the ones `untested` looks at.
@@ -56,9 +69,20 @@ struct Geometry {
 
     func original(_ r: Int) -> Placement { .original(window: index.window[r]) }
 
-    /// Objective cost of a placement: how much later the deployment starts than planned
-    /// (earlier counts 0), in whole seconds.
+    /// How much later the deployment starts than planned (earlier counts 0), in whole seconds.
     func delay(_ p: Placement) -> Int64 { Int64(max(0, p.shift).rounded()) }
+
+    /// How much earlier the deployment starts than planned (later counts 0), in whole seconds.
+    func displacement(_ p: Placement) -> Int64 { Int64(max(0, -p.shift).rounded()) }
+
+    /// Objective cost of a placement, in half-seconds of delay: a second later costs 2, a second
+    /// earlier (displacement) costs 1. Moving a release earlier is a change too, weighted below
+    /// delay.
+    func cost(_ p: Placement) -> Int64 { 2 * delay(p) + displacement(p) }
+
+    /// True for a placement that keeps the release's window and only moves its deployment
+    /// inside it (`retime`).
+    func isRetime(_ r: Int, _ p: Placement) -> Bool { p.window == index.window[r] && p.window >= 0 && p.shift != 0 }
 
     /// Tie-break cost: total distance moved, in whole seconds.
     func distance(_ r: Int, _ p: Placement) -> Int64 {

@@ -22,6 +22,9 @@ public enum ProposalAction: String, Sendable, Hashable, Codable, CaseIterable {
     case moveWindow = "move-window"
     /// One booking moves; the deployment stays.
     case shiftBooking = "shift-booking"
+    /// The release keeps its window; its deployment moves inside it (it lay outside but fits),
+    /// keeping its duration, and its bookings move by the same amount.
+    case retime
 }
 
 /// A booking's new time range.
@@ -44,9 +47,10 @@ public struct Proposal: Sendable, Hashable {
     /// `GROUP/CODE`.
     public var release: String
     public var action: ProposalAction
-    /// The old window code (`move-window`) or the booking's old range as `start/end` (`shift-booking`).
+    /// The old window code (`move-window`), the booking's old range as `start/end`
+    /// (`shift-booking`) or the deployment's old range (`retime`).
     public var from: String
-    /// The new window code or the booking's new range.
+    /// The new window code, the booking's new range or the deployment's new range.
     public var to: String
     /// What the change resolves, why this target and what it costs.
     public var reason: String

@@ -24,10 +24,18 @@ import Foundation
 ///
 /// **Objective**, compared lexicographically so that a priority-1 release outweighs any number
 /// of lower ones: for priority 1, then 2 … 5, first the number of releases of that priority
-/// left in a conflict, then their total delay in hours. A release's delay is how much later
-/// its deployment starts than it does now, in the current plan; moving earlier costs nothing.
+/// left in a conflict, then their total cost: delay, plus displacement weighted half. A
+/// release's delay is how much later its deployment starts than it does now, in the current
+/// plan; its displacement is how much earlier. Moving earlier is a change too, weighted below
+/// delay: a release is not pulled four weeks forward to save a lower-priority one a week, only
+/// when nothing cheaper at its own priority works (the explanation says which).
 /// Ties go to fewer changed releases, then less total movement, then a fixed order of
-/// candidates (nearest windows first), so the same snapshot always gives the same proposals.
+/// candidates (its own window first, then nearest windows), so the same snapshot always gives
+/// the same proposals.
+///
+/// **Re-timing.** A deployment outside its window but short enough to fit in it is re-timed
+/// inside its own window (a `retime`: the least shift that puts it inside, bookings moving
+/// along) before any other window is tried; moves to other windows keep that re-timed offset.
 ///
 /// **Search.** Conflicts that share a release form a component; components whose releases
 /// could meet after a move (same window, overlapping bookings or deployments on shared

@@ -1,11 +1,12 @@
 import Foundation
 
 /// The resolver's objective, compared lexicographically: for priority 1, then 2 … 5, first the
-/// number of releases of that priority left in a conflict, then their total delay; after that,
-/// as tie-breaks, the number of releases changed and the total distance moved.
+/// number of releases of that priority left in a conflict, then their total cost (delay, plus
+/// displacement earlier weighted half: ``Geometry/cost(_:)``); after that, as tie-breaks, the
+/// number of releases changed and the total distance moved.
 struct Score: Comparable, Sendable {
     var conflicted = SIMD8<Int64>()
-    var delay = SIMD8<Int64>()
+    var cost = SIMD8<Int64>()
     var changes: Int64 = 0
     var distance: Int64 = 0
 
@@ -18,7 +19,7 @@ struct Score: Comparable, Sendable {
     static func < (a: Score, b: Score) -> Bool {
         for p in 0..<5 {
             if a.conflicted[p] != b.conflicted[p] { return a.conflicted[p] < b.conflicted[p] }
-            if a.delay[p] != b.delay[p] { return a.delay[p] < b.delay[p] }
+            if a.cost[p] != b.cost[p] { return a.cost[p] < b.cost[p] }
         }
         if a.changes != b.changes { return a.changes < b.changes }
         return a.distance < b.distance
@@ -38,7 +39,8 @@ struct OptionFacts {
     var ownConflict: Bool
     /// Releases outside the subproblem that this placement is in a pairwise conflict with.
     var partners: [Int32]
-    var delay: Int64
+    /// ``Geometry/cost(_:)``: delay, and displacement earlier weighted half.
+    var cost: Int64
     var change: Bool
     var distance: Int64
 }
@@ -205,7 +207,7 @@ final class Subproblem {
         return OptionFacts(
             placement: p, windowSlot: -1, entersWindow: p.window != index.window[r],
             start: start, end: end, bookings: bookings, ownConflict: own, partners: unique,
-            delay: geometry.delay(p), change: geometry.isChange(r, p), distance: geometry.distance(r, p))
+            cost: geometry.cost(p), change: geometry.isChange(r, p), distance: geometry.distance(r, p))
     }
 
     private func buildPairs() {
@@ -301,7 +303,7 @@ final class Subproblem {
             let option = options[i][choice[i]]
             let p = priority[i]
             if status[i] { result.conflicted[p] += 1 }
-            result.delay[p] += option.delay
+            result.cost[p] += option.cost
             if option.change { result.changes += 1 }
             result.distance += option.distance
         }
@@ -477,10 +479,10 @@ struct ExactSearch {
             if exhausted { return }
             let option = problem.options[depth][k]
             var quick = bound
-            quick.delay[level] += option.delay
+            quick.cost[level] += option.cost
             if option.change { quick.changes += 1 }
             quick.distance += option.distance
-            // Options are ordered by delay and distance, so later ones cannot do better.
+            // Options are ordered by cost and distance, so later ones cannot do better.
             if !(quick < bestScore) { break }
             nodes += 1
             if nodes > nodeBudget {

@@ -51,24 +51,27 @@ struct ResolutionTests {
         #expect(resolution.proposals.first?.to == "SW-2")
     }
 
-    @Test func earlierWindowsCostNoDelayButNeverReachBeforeNow() throws {
-        // From now = 0, SW-0 (hours 18–24) is reachable: the lower-priority release moves there for free.
+    @Test func earlierWindowsCostHalfADelayAndNeverReachBeforeNow() throws {
+        // From now = 0, SW-0 (hours 18–24) is reachable: the lower-priority release moves there,
+        // 168 h earlier, which costs half of the 168 h delay SW-2 would.
         let early = portfolio([
             release("CRM/A", priority: 2, window: "SW-1", deploy: (187, 189)),
             release("HR/B", priority: 4, window: "SW-1", deploy: (188, 190)),
         ], now: 0)
         let (moved, _) = try resolve(early)
         #expect(moved.proposals.map(\.to) == ["SW-0"])
-        #expect(moved.proposals.first?.reason.hasSuffix("no delay (168 h earlier)") == true)
+        #expect(moved.proposals.first?.reason.hasSuffix(
+            "no delay, but pulled 168 h earlier, which counts as a change (half a delay): nothing that keeps its time or moves it later resolves as much at its priority") == true)
 
-        // A booking that would start before now rules SW-0 out for HR/B: the free move earlier
-        // goes to CRM/A instead, which costs nobody a delay.
+        // A booking that would start before now rules SW-0 out for HR/B. Pulling CRM/A forward
+        // instead would be a change at priority 2: HR/B takes the delay, and says so.
         let late = portfolio([
             release("CRM/A", priority: 2, window: "SW-1", deploy: (187, 189)),
             release("HR/B", priority: 4, window: "SW-1", deploy: (188, 190), bookings: [booking(1, "TEST", 160, 180)]),
         ], now: 0)
         let (later, _) = try resolve(late)
-        #expect(later.proposals.map { "\($0.release) to \($0.to)" } == ["CRM/A to SW-0"])
+        #expect(later.proposals.map { "\($0.release) to \($0.to)" } == ["HR/B to SW-2"])
+        #expect(later.proposals.first?.reason.hasSuffix("delay 168 h, rather than pulling CRM/A (priority 2) 168 h earlier") == true)
 
         // With CRM/A unable to move earlier either, HR/B takes the delay.
         let blocked = portfolio([
@@ -222,5 +225,88 @@ struct ResolutionTests {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(Resolver().resolve(snapshot)), as: UTF8.self)
         #expect(json == #"{"proposals":[{"action":"move-window","from":"SW-1","reason":"moved HR/B (priority 4) from SW-1 to SW-2: frees window SW-1 (capacity 1) for CRM/A (priority 2); SW-2 is the nearest window that keeps every rule; delay 168 h","release":"HR/B","to":"SW-2"}],"unresolved":[{"reason":"still in conflict: FIN/C has no booking of STAGING, which its release model requires; book STAGING, which its release model requires","release":"FIN/C"}]}"#)
+    }
+
+    // MARK: Re-timing and displacement
+
+    @Test func aDeploymentOutsideItsWindowIsRetimedInsideItBeforeAnyOtherWindow() throws {
+        // 2 h starting 2 h before SW-1 opens (186–192): 2 h later, its test booking along.
+        let snapshot = portfolio([
+            release("CRM/A", window: "SW-1", deploy: (184, 186), bookings: [booking(3, "TEST", 150, 170)]),
+            release("HR/B", window: "SW-2", deploy: (359, 361)),
+        ], now: 100)
+        let (resolution, final) = try resolve(snapshot)
+        #expect(resolution.proposals == [
+            Proposal(release: "CRM/A", action: .retime, from: "2026-12-08T16:00:00Z/2026-12-08T18:00:00Z", to: "2026-12-08T18:00:00Z/2026-12-08T20:00:00Z",
+                     reason: "re-timed CRM/A (priority 3) inside its window SW-1, 2 h later, to 2026-12-08T18:00:00Z/2026-12-08T20:00:00Z: the deployment now lies inside its window; its deployment fits inside its own window SW-1, so it is re-timed there before any other window is tried; delay 2 h",
+                     newWindow: "SW-1", newDeploy: span(186, 188),
+                     bookingMoves: [BookingMove(bookingID: 3, environment: "TEST", from: span(150, 170), to: span(152, 172))]),
+            Proposal(release: "HR/B", action: .retime, from: "2026-12-15T23:00:00Z/2026-12-16T01:00:00Z", to: "2026-12-15T22:00:00Z/2026-12-16T00:00:00Z",
+                     reason: "re-timed HR/B (priority 3) inside its window SW-2, 1 h earlier, to 2026-12-15T22:00:00Z/2026-12-16T00:00:00Z: the deployment now lies inside its window; its deployment fits inside its own window SW-2, so it is re-timed there before any other window is tried; no delay, but pulled 1 h earlier, which counts as a change (half a delay): nothing that keeps its time or moves it later resolves as much at its priority",
+                     newWindow: "SW-2", newDeploy: span(358, 360)),
+        ])
+        #expect(resolution.unresolved.isEmpty)
+        #expect(final.release("CRM/A")?.window == "SW-1" && final.release("HR/B")?.window == "SW-2")
+        let json = String(decoding: try JSONEncoder().encode(resolution), as: UTF8.self)
+        #expect(json.contains(#""action":"retime""#))
+
+        // Too long for its window (8 h in 6 h): nothing to re-time, it is reported.
+        let long = portfolio([release("CRM/A", window: "SW-1", deploy: (184, 192))], now: 100)
+        let (stuck, _) = try resolve(long)
+        #expect(stuck.proposals.isEmpty)
+        #expect(stuck.unresolved.first?.reason.hasSuffix("its deployment does not fit inside its window; adjust the deployment times") == true)
+
+        // Full in its own window too: re-timed, and moved on from the re-timed offset.
+        let full = portfolio([
+            release("CRM/A", priority: 1, window: "SW-1", deploy: (187, 189)),
+            release("HR/B", priority: 4, window: "SW-1", deploy: (184, 186), bookings: [booking(4, "TEST", 90, 99)]),
+        ], now: 100)
+        let (moved, after) = try resolve(full)
+        #expect(moved.proposals.map { "\($0.release) \($0.action.rawValue) \($0.to)" } == ["HR/B move-window SW-2"])
+        #expect(after.release("HR/B")?.deploy == span(354, 356))
+    }
+
+    /// Weekly windows W0–W5 (18:00–24:00); W1–W3 are taken by pinned releases.
+    private func crowdedWeeks(_ extra: [Release]) -> Snapshot {
+        let weeks = (0...5).map { window("W\($0)", 18 + 168 * Double($0), 24 + 168 * Double($0)) }
+        let fillers = (1...3).map { k in
+            release("OPS/F\(k)", priority: 5, pinned: true, window: "W\(k)", deploy: (19 + 168 * Double(k), 21 + 168 * Double(k)))
+        }
+        return portfolio(fillers + extra, windows: weeks, now: 0)
+    }
+
+    @Test func aReleaseIsNotPulledFourWeeksForwardToSaveALowerPriorityOneAWeek() throws {
+        // CRM/A (priority 2) could go to W0, four weeks earlier, for free under a delay-only
+        // objective; HR/B (priority 3) can only go a week later. HR/B takes the week.
+        let snapshot = crowdedWeeks([
+            release("CRM/A", priority: 2, window: "W4", deploy: (691, 693)),
+            release("HR/B", priority: 3, window: "W4", deploy: (690, 692), bookings: [booking(1, "TEST", 500, 520)]),
+        ])
+        let (resolution, final) = try resolve(snapshot)
+        #expect(resolution.proposals.map { "\($0.release) to \($0.to)" } == ["HR/B to W5"])
+        #expect(resolution.proposals.first?.reason.hasSuffix("delay 168 h, rather than pulling CRM/A (priority 2) 672 h earlier") == true)
+        #expect(final.release("CRM/A")?.window == "W4")
+        #expect(resolution.unresolved.isEmpty)
+    }
+
+    @Test func aReleaseIsPulledForwardWhenNothingElseWorks() throws {
+        // HR/B is pinned and CRM/A's deadline rules W5 out: W0, four weeks earlier, is all that works.
+        let snapshot = crowdedWeeks([
+            release("CRM/A", priority: 2, window: "W4", deploy: (691, 693), deadline: 800),
+            release("HR/B", priority: 3, pinned: true, window: "W4", deploy: (690, 692)),
+        ])
+        let (resolution, final) = try resolve(snapshot)
+        #expect(resolution.proposals.map { "\($0.release) to \($0.to)" } == ["CRM/A to W0"])
+        #expect(resolution.proposals.first?.reason.hasSuffix(
+            "no delay, but pulled 672 h earlier, which counts as a change (half a delay): nothing that keeps its time or moves it later resolves as much at its priority") == true)
+        #expect(final.release("CRM/A")?.deploy == span(19, 21))
+
+        // With a later window allowed, a week's delay is cheaper than four weeks forward.
+        let later = crowdedWeeks([
+            release("CRM/A", priority: 2, window: "W4", deploy: (691, 693)),
+            release("HR/B", priority: 3, pinned: true, window: "W4", deploy: (690, 692)),
+        ])
+        let (delayed, _) = try resolve(later)
+        #expect(delayed.proposals.map { "\($0.release) to \($0.to)" } == ["CRM/A to W5"])
     }
 }

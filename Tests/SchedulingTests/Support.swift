@@ -54,7 +54,8 @@ extension Snapshot {
 }
 
 /// The objective as the resolver documents it, computed from scratch with the public detector:
-/// for priority 1…5, releases of that priority in a conflict, then their delay in seconds.
+/// for priority 1…5, releases of that priority in a conflict, then their cost in half-seconds:
+/// 2 per second of delay, 1 per second earlier (displacement, weighted below delay).
 struct Objective: Comparable, CustomStringConvertible {
     var values: [Int64]
 
@@ -65,7 +66,8 @@ struct Objective: Comparable, CustomStringConvertible {
             let level = min(5, max(1, after.priority)) - 1
             if conflicted.contains(after.key) { values[2 * level] += 1 }
             if let old = before.deploy, let new = after.deploy {
-                values[2 * level + 1] += Int64(max(0, new.start.timeIntervalSince(old.start)).rounded())
+                let shift = new.start.timeIntervalSince(old.start)
+                values[2 * level + 1] += 2 * Int64(max(0, shift).rounded()) + Int64(max(0, -shift).rounded())
             }
         }
         self.values = values
@@ -104,10 +106,11 @@ func hardRuleViolations(original: Snapshot, final: Snapshot) -> [String] {
                 && freeze.interval.overlaps(deploy) {
                 problems.append("\(key) moved into freeze \(freeze.code)")
             }
-            // The deployment keeps its offset from the window start.
+            // The deployment keeps its offset from the window start, re-timed inside first if it
+            // lay outside its window and fits in it.
             if let oldWindow = before.window.flatMap({ windows[$0] }), let newWindow = after.window.flatMap({ windows[$0] }),
                let old = before.deploy {
-                let expected = old.shifted(by: newWindow.interval.start.timeIntervalSince(oldWindow.interval.start))
+                let expected = old.shifted(by: newWindow.interval.start.timeIntervalSince(oldWindow.interval.start) + retimeShift(old, in: oldWindow))
                 if expected != deploy { problems.append("\(key) did not keep its offset in the window") }
             }
         }
@@ -137,6 +140,14 @@ func hardRuleViolations(original: Snapshot, final: Snapshot) -> [String] {
         }
     }
     return problems
+}
+
+/// The least shift that puts `deploy` inside `window`: 0 when it lies inside or does not fit.
+func retimeShift(_ deploy: Interval, in window: Window) -> TimeInterval {
+    guard deploy.end.timeIntervalSince(deploy.start) <= window.interval.end.timeIntervalSince(window.interval.start) else { return 0 }
+    if deploy.start < window.interval.start { return window.interval.start.timeIntervalSince(deploy.start) }
+    if deploy.end > window.interval.end { return window.interval.end.timeIntervalSince(deploy.end) }
+    return 0
 }
 
 /// Most distinct active releases holding `environment` at one instant within `range`.
