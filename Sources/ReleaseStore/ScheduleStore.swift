@@ -195,7 +195,8 @@ public struct ScheduleStore {
             let p = move.proposal
             let key = try Lookup.release(try ReleaseRef(parsing: p.release), db)
             var window = "null"
-            if p.action == .moveWindow, let code = p.newWindow {
+            // A retime names its own window: the database then knows the release stays in it.
+            if p.action != .shiftBooking, let code = p.newWindow {
                 if windowIDs[code] == nil { windowIDs[code] = try Lookup.id(.window, code, db) }
                 window = String(windowIDs[code] ?? 0)
             }

@@ -45,7 +45,7 @@ enum ConflictOrder {
 enum ConflictExport {
     static let extraColumns = ["id", "status", "first_seen", "resolved_at"]
 
-    static func json(_ ordered: [NightlyReport.TrackedConflict], generatedAt: Date) -> String {
+    static func json(_ ordered: [NightlyReport.TrackedConflict], generatedAt: Date, extra: [(String, JSONValue)] = []) -> String {
         var pending = TrackedLookup(ordered)
         let document = ConflictFormats.document(ordered.map(\.conflict), generatedAt: generatedAt) { conflict in
             guard let tracked = pending.take(conflict) else { return [] }
@@ -59,8 +59,9 @@ enum ConflictExport {
             return pairs
         }
         func count(_ status: NightlyReport.Status) -> Int { ordered.lazy.filter { $0.status == status }.count }
-        return ConflictFormats.withStanding(document, new: count(.new), open: count(.open), resolved: count(.resolved))
-            .serialized(pretty: true) + "\n"
+        var standing = ConflictFormats.withStanding(document, new: count(.new), open: count(.open), resolved: count(.resolved))
+        if case .object(let pairs) = standing, !extra.isEmpty { standing = .object(pairs + extra) }
+        return standing.serialized(pretty: true) + "\n"
     }
 
     static func csv(_ ordered: [NightlyReport.TrackedConflict]) -> String {

@@ -162,6 +162,8 @@ public struct NightlyReport: Sendable {
     /// New first, then open by age (oldest first), then resolved.
     public var conflicts: [TrackedConflict]
     public var proposals: [PendingProposal]
+    /// Open moves waiting on another group's open moves (``groupWaits`` lists them per group).
+    public var waits: [WaitLink] = []
     public var windows: [WindowLoad]
     public var environments: [EnvironmentLane]
     public var bars: [Bar]

@@ -105,6 +105,9 @@ struct ReportDigest {
     let proposals: [ProposalLine]
     let hasProposals: Bool
     let proposalsMore: String?
+    /// Per group: moves of yours waiting on others, others waiting on you.
+    let coordination: [CoordinationGroup]
+    let hasCoordination: Bool
     let windows: [WindowLine]
     let hasWindows: Bool
     let windowsMore: String?
@@ -160,6 +163,8 @@ struct ReportDigest {
         }
         hasProposals = !self.proposals.isEmpty
         proposalsMore = Self.more(proposals.count - self.proposals.count, in: "the output of relplan schedule proposals")
+        coordination = Self.coordinationGroups(report, escape: escape)
+        hasCoordination = !coordination.isEmpty
 
         let upcoming = report.windows
             .filter { $0.interval.end > now && $0.interval.start < report.horizon.end }

@@ -33,9 +33,10 @@ public struct ReportRenderer: Sendable {
     public static let fileNames = ["conflicts.json", "conflicts.csv", "report.md", "report.html", "calendar.ics"]
 
     /// `conflicts.json`: the contract's `conflicts` document plus `id`, `status`, `first_seen`,
-    /// `resolved_at` per conflict and `new`/`open`/`resolved` counts in the summary.
+    /// `resolved_at` per conflict, `new`/`open`/`resolved` counts in the summary, and
+    /// `coordination`: per group, moves waiting on other groups' moves and moves waiting on its own.
     public func conflictsJSON() -> String {
-        ConflictExport.json(ordered, generatedAt: report.generatedAt)
+        ConflictExport.json(ordered, generatedAt: report.generatedAt, extra: [("coordination", CoordinationExport.json(report))])
     }
 
     /// `conflicts.csv`: the contract's columns plus `id`, `status`, `first_seen`, `resolved_at`.

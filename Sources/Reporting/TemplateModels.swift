@@ -33,6 +33,8 @@ extension ReportDigest: MustacheParent {
         case "proposals": self.proposals
         case "hasProposals": self.hasProposals
         case "proposalsMore": self.proposalsMore
+        case "coordination": self.coordination
+        case "hasCoordination": self.hasCoordination
         case "windows": self.windows
         case "hasWindows": self.hasWindows
         case "windowsMore": self.windowsMore
@@ -86,6 +88,19 @@ extension ReportDigest.ProposalLine: MustacheParent {
         case "reason": self.reason
         case "proposedBy": self.proposedBy
         case "proposedAt": self.proposedAt
+        default: nil
+        }
+    }
+}
+
+extension ReportDigest.CoordinationGroup: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "group": self.group
+        case "waitingOnOthers": self.waitingOnOthers
+        case "hasWaitingOnOthers": self.hasWaitingOnOthers
+        case "othersWaitingOnYou": self.othersWaitingOnYou
+        case "hasOthersWaitingOnYou": self.hasOthersWaitingOnYou
         default: nil
         }
     }

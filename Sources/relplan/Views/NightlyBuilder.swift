@@ -70,7 +70,7 @@ struct NightlyBuilder {
         }
         bars.sort { ($0.interval.start, $0.release) < ($1.interval.start, $1.release) }
         deployments.sort { ($0.interval.start, $0.release) < ($1.interval.start, $1.release) }
-        return NightlyReport(
+        var report = NightlyReport(
             generatedAt: now, timeZone: zone, horizon: horizon, group: group, groups: context.groups, conflicts: conflicts,
             proposals: context.proposals.filter { $0.status == "pending" && (group == nil || $0.group == group) }.map {
                 NightlyReport.PendingProposal(id: $0.id, release: $0.release, group: $0.group, action: $0.action, from: $0.from, to: $0.to,
@@ -86,5 +86,18 @@ struct NightlyBuilder {
                 NightlyReport.FreezePeriod(code: $0.code, interval: $0.interval, environment: $0.environment, reason: $0.reason)
             },
             deployments: deployments)
+        report.waits = Self.waits(context.proposals, group: group)
+        return report
+    }
+
+    /// Open moves waiting on another group's open moves, those touching `group` if given.
+    static func waits(_ proposals: [StoredProposal], group: String?) -> [NightlyReport.WaitLink] {
+        let open: Set<String> = ["pending", "approved"]
+        return proposals.filter { open.contains($0.status) }.flatMap { p in
+            p.waitsOn.filter { open.contains($0.status) && $0.group != p.group && (group == nil || group == p.group || group == $0.group) }.map {
+                NightlyReport.WaitLink(move: .init(id: p.id, release: p.release, group: p.group, status: p.status),
+                                       waitsOn: .init(id: $0.id, release: $0.release, group: $0.group, status: $0.status))
+            }
+        }
     }
 }
