@@ -238,4 +238,79 @@ struct CoordinationProtocolTests {
         #expect(retimes > 5)
         #expect(allAcceptRuns == 32 && promisedKept == allAcceptRuns)
     }
+
+    /// Results gathered from several threads.
+    private final class Outcomes: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [String] = []
+        private var ready = 0
+        func add(_ item: String) { lock.withLock { items.append(item) } }
+        var all: [String] { lock.withLock { items } }
+        /// Waits until `count` threads have arrived, so they start at the same moment.
+        func arrive(_ count: Int) {
+            lock.withLock { ready += 1 }
+            let limit = Date().addingTimeInterval(30)
+            while lock.withLock({ ready }) < count && Date() < limit { Thread.sleep(forTimeInterval: 0.001) }
+        }
+    }
+
+    @Test("two groups accept interdependent proposals at the same moment, from four connections, while four more watch: the promised plan, no window ever over capacity, no error leaks")
+    func concurrentAccepts() throws {
+        for round in 0..<3 {
+            let chain = try ChainFixture.make()
+            defer { chain.drop() }
+            let (crmDB, crm) = try chain.connect("crm")
+            let (_, outcome) = try ScheduleStore(crmDB, deadlineZone: .gmt).resolveAndApply(by: crm)
+            let ids = Dictionary(uniqueKeysWithValues: outcome.waiting.map { ($0.release, $0.id) })
+            // HR/B waits on WEB/C and WEB/C2; CRM/A on HR/B and HR/B2: all four decided at once.
+            let deciders: [(String, String)] = [("hr", "HR/B"), ("web", "WEB/C"), ("hr", "HR/B2"), ("web", "WEB/C2")]
+            let results = Outcomes()
+            let overfilled = Outcomes()
+            let done = Outcomes()
+            let clients = 8  // four deciders, four watchers
+            let threads = Outcomes()
+            let finished = DispatchGroup()
+            for client in 0..<clients {
+                finished.enter()
+                let thread = Thread {
+                    defer { finished.leave() }
+                    do {
+                        if client < deciders.count {
+                            let (person, release) = deciders[(client + round) % deciders.count]
+                            let (db, me) = try chain.connect(person)
+                            threads.arrive(clients)
+                            defer { done.add(release) }
+                            let decided = try ScheduleStore(db, deadlineZone: .gmt).accept(ids[release] ?? -1, by: me)
+                            results.add("\(release) \(decided.status)")
+                        } else {
+                            let db = try chain.database.connect()
+                            threads.arrive(clients)
+                            repeat {
+                                // W1 and W2 start with two releases each (capacity 1): none may ever hold more, no other window more than 1.
+                                for row in try db.query("""
+                                    SELECT w.code FROM service_window w JOIN release r ON r.window_id = w.id AND r.status NOT IN ('cancelled', 'closed')
+                                    GROUP BY w.code, w.capacity HAVING count(*) > CASE WHEN w.code IN ('W1', 'W2') THEN 2 ELSE w.capacity END
+                                    """).rows {
+                                    overfilled.add(try row.decode(String.self, 0))
+                                }
+                            } while done.all.count < deciders.count
+                        }
+                    } catch {
+                        results.add("error: \(error)")
+                        done.add("error")
+                    }
+                }
+                thread.start()
+            }
+            #expect(finished.wait(timeout: .now() + 120) == .success, "round \(round): the clients did not finish")
+            let errors = results.all.filter { $0.hasPrefix("error") }
+            #expect(errors.isEmpty, "round \(round): \(errors)")
+            #expect(results.all.count == deciders.count, "round \(round): \(results.all)")
+            #expect(results.all.allSatisfy { $0.hasSuffix(" accepted") || $0.hasSuffix(" approved") }, "round \(round): \(results.all)")
+            #expect(overfilled.all.isEmpty, "round \(round): over capacity: \(Set(overfilled.all))")
+            #expect(try chain.windows() == CoordinationTests.promised, "round \(round)")
+            let open = try chain.database.connect().query("SELECT count(*)::int FROM schedule_proposal WHERE status IN ('pending', 'approved')")
+            #expect(try open.rows[0].decode(Int.self, 0) == 0)
+        }
+    }
 }
