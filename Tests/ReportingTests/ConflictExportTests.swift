@@ -15,7 +15,9 @@ struct ConflictExportTests {
     @Test("the document has the contract's shape plus status, first_seen, id and resolved_at")
     func jsonShape() throws {
         let json = try document()
-        #expect(Set(json.keys) == ["generated_at", "conflicts", "summary"])
+        // `coordination` (moves waiting across groups) is additive: empty when nothing waits.
+        #expect(Set(json.keys) == ["generated_at", "conflicts", "summary", "coordination"])
+        #expect((json["coordination"] as? [Any])?.isEmpty == true)
         #expect(json["generated_at"] as? String == "2027-03-10T01:00:00Z")
 
         let conflicts = try #require(json["conflicts"] as? [[String: Any]])
