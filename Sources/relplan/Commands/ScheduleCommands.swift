@@ -196,6 +196,9 @@ struct ScheduleCommand: ParsableCommand {
                 let outcome = try ScheduleStore(db, deadlineZone: .current).accept(id, by: me)
                 let p = outcome.proposal
                 switch outcome.status {
+                case "accepted" where outcome.carriedOut.isEmpty:
+                    // Decided before: nothing to do, and it says so (exit 0: the move is made).
+                    print("proposal \(id) for \(p.release) is accepted already (moved from \(p.from) to \(p.to)); nothing changed")
                 case "accepted":
                     print("accepted proposal \(id): \(p.release) moved from \(p.from) to \(p.to)")
                 case "approved":
