@@ -111,7 +111,7 @@ struct Explainer {
 
         let moved = p.window != index.window[r] || p.shift != 0
         if geometry.isRetime(r, p) {
-            parts.append("its deployment fits inside its own window \(index.windowCode(p.window)), so it is re-timed there before any other window is tried")
+            parts.append("it fits in its own window \(index.windowCode(p.window)), so it is re-timed there before any other window is tried")
             if p.pulled { parts.append("its test bookings are pulled in to end when the deployment starts") }
         } else if moved {
             let options = run.candidates[r]

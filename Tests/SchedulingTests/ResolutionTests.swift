@@ -238,11 +238,11 @@ struct ResolutionTests {
         let (resolution, final) = try resolve(snapshot)
         #expect(resolution.proposals == [
             Proposal(release: "CRM/A", action: .retime, from: "2026-12-08T16:00:00Z/2026-12-08T18:00:00Z", to: "2026-12-08T18:00:00Z/2026-12-08T20:00:00Z",
-                     reason: "re-timed CRM/A (priority 3) inside its window SW-1, 2 h later, to 2026-12-08T18:00:00Z/2026-12-08T20:00:00Z: the deployment now lies inside its window; its deployment fits inside its own window SW-1, so it is re-timed there before any other window is tried; delay 2 h",
+                     reason: "re-timed CRM/A (priority 3) inside its window SW-1, 2 h later, to 2026-12-08T18:00:00Z/2026-12-08T20:00:00Z: the deployment now lies inside its window; it fits in its own window SW-1, so it is re-timed there before any other window is tried; delay 2 h",
                      newWindow: "SW-1", newDeploy: span(186, 188),
                      bookingMoves: [BookingMove(bookingID: 3, environment: "TEST", from: span(150, 170), to: span(152, 172))]),
             Proposal(release: "HR/B", action: .retime, from: "2026-12-15T23:00:00Z/2026-12-16T01:00:00Z", to: "2026-12-15T22:00:00Z/2026-12-16T00:00:00Z",
-                     reason: "re-timed HR/B (priority 3) inside its window SW-2, 1 h earlier, to 2026-12-15T22:00:00Z/2026-12-16T00:00:00Z: the deployment now lies inside its window; its deployment fits inside its own window SW-2, so it is re-timed there before any other window is tried; no delay, but pulled 1 h earlier, which counts as a change (half a delay): nothing that keeps its time or moves it later resolves as much at its priority",
+                     reason: "re-timed HR/B (priority 3) inside its window SW-2, 1 h earlier, to 2026-12-15T22:00:00Z/2026-12-16T00:00:00Z: the deployment now lies inside its window; it fits in its own window SW-2, so it is re-timed there before any other window is tried; no delay, but pulled 1 h earlier, which counts as a change (half a delay): nothing that keeps its time or moves it later resolves as much at its priority",
                      newWindow: "SW-2", newDeploy: span(358, 360)),
         ])
         #expect(resolution.unresolved.isEmpty)

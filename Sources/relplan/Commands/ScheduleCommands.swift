@@ -59,7 +59,8 @@ struct ScheduleCommand: ParsableCommand {
             abstract: "Propose moves that make conflicts disappear; --apply makes those of your own groups' releases.",
             discussion: """
                 The objective is compared priority by priority (1 first): fewest releases left in conflict, \
-                then least delay. Components small enough are solved exactly (branch and bound), others \
+                then least delay (a move earlier counts half). A deployment outside its window that fits \
+                in it is re-timed there (retime) before another window is tried. Components small enough are solved exactly (branch and bound), others \
                 greedily; the output says which. Releases deploying or later, and pinned ones, never move; \
                 nothing moves into a freeze, past its deadline, before its dependencies, or before its tests.
 
