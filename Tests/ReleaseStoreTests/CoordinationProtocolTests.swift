@@ -6,21 +6,6 @@ import Scheduling
 import Testing
 import TestSupport
 
-/// SplitMix64, so a seed names one portfolio and one order of decisions forever.
-private struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &self) < p }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
-}
-
 /// Three groups, each with its own release manager, in one database that each seed refills.
 private struct ProtocolWorld {
     static let groups = ["CRM", "HR", "WEB"]
@@ -42,14 +27,16 @@ private struct ProtocolWorld {
             try Plans(db).create(group: group, code: "P", title: "Plan", changeRef: nil, model: nil, by: me)
             managers[group] = (db, me)
         }
-        return ProtocolWorld(fixture: fixture, owner: try fixture.database.connect(), managers: managers)
+        let owner = try fixture.database.connect()
+        try owner.execute("SET client_min_messages = warning", simple: true)  // TRUNCATE … CASCADE says what it cascades to
+        return ProtocolWorld(fixture: fixture, owner: owner, managers: managers)
     }
 
     func login(_ group: String) -> String { fixture.login(group.lowercased()) }
 
     /// A fresh portfolio: weekly windows from two weeks ahead, a freeze over the first one
     /// sometimes (so its releases must leave and others make room), crowded early windows.
-    func fill(_ rng: inout Seeded) throws {
+    func fill(_ rng: inout SeededGenerator) throws {
         try owner.execute("TRUNCATE schedule_proposal, release, service_window, change_freeze CASCADE", simple: true)
         let admin = try fixture.database.connect(user: fixture.login("admin"))
         let base = Date().addingTimeInterval(14 * 86_400).rounded(to: 3600)
@@ -145,7 +132,7 @@ struct CoordinationProtocolTests {
         var rejections = 0, withdrawn = 0, retimes = 0, retryable = 0, approvals = 0
 
         for seed in UInt64(1)...48 {
-            var rng = Seeded(state: 0xC0_0D1A_7104 &+ seed)
+            var rng = SeededGenerator(seed: 0xC0_0D1A_7104 &+ seed)
             try world.fill(&rng)
             let allAccept = seed % 3 != 0
             portfolios += 1
