@@ -152,15 +152,23 @@ public struct ScheduleStore {
     /// Computes the plan and carries it out in one transaction, under the scheduler's lock, so that
     /// nothing another scheduler does falls between computing and storing. A concurrent change by
     /// hand makes the database refuse (40001): the plan is computed again, up to five times.
+    /// Refused the same way every time (the computed plan breaks a rule the database checks and the
+    /// resolver does not), it is not retryable: `.internalInconsistency` (65), not 75.
     public func resolveAndApply(options: ResolverOptions = ResolverOptions(), by identity: Identity) throws -> (Resolution, ApplyOutcome) {
         try naming {
-            try db.retryingTransaction { db in
+          do {
+            return try db.retryingTransaction { db in
                 try db.execute("SELECT relplan_lock_scheduler()")
                 let store = ScheduleStore(db, deadlineZone: zone, now: now)
                 let portfolio = try store.portfolio()
                 let resolution = Resolver(options: options).resolve(portfolio.snapshot)
                 return (resolution, try store.store(resolution, portfolio, by: identity, db))
             }
+          } catch let error as PostgresError where error.sqlState == "40001" && error.message.contains("compute it again") {
+            throw StoreError.internalInconsistency(
+                "the plan was computed again and refused each time (\(error.message)); nothing was changed and retrying will not help: "
+                + "`relplan schedule resolve` without --apply shows the plan; please report this")
+          }
         }
     }
 

@@ -156,4 +156,28 @@ struct CoordinationCLITests {
         let again = try q.ok("asa", "schedule", "resolve", "--apply")
         #expect(again.stdout.contains("stored"), "\(again)")
     }
+
+    @Test("a plan the database refuses every time it is computed again is not retryable: exit 65 saying so, nothing changed")
+    func refusedEveryTime() throws {
+        let f = try PlanningFixture.make(people: ["asa"])
+        defer { f.drop() }
+        let admin = try f.database.connect(user: f.login("admin"))
+        let base = Date().addingTimeInterval(30 * 86_400)
+        for (week, code) in ["W0", "W1"].enumerated() {
+            let start = base.addingTimeInterval(Double(week) * 7 * 86_400)
+            try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ($1, $2, $3, 1)", [code, start, start.addingTimeInterval(4 * 3600)])
+        }
+        try admin.execute("INSERT INTO management_group (code, name) VALUES ('LÖN', 'Lön')")
+        try admin.execute("INSERT INTO membership (group_id, role_name, role) SELECT id, $1, 'release-manager' FROM management_group", [f.login("asa")])
+        try f.run("asa", "plan", "create", "LÖN", "P", "--title", "P")
+        for code in ["Lön-1", "Lön-2"] { try f.run("asa", "release", "create", "LÖN", code, "--plan", "P", "--window", "W0") }
+        // A rule the resolver knows nothing of: nothing may leave W0.
+        try f.database.connect().execute("ALTER TABLE release ADD CONSTRAINT stays_in_w0 CHECK (window_id = \(try f.database.connect().query("SELECT id FROM service_window WHERE code = 'W0'").rows[0].decode(Int.self, 0)))", simple: true)
+        let refused = try f.run("asa", "schedule", "resolve", "--apply")
+        #expect(refused.status == 65, "\(refused)")
+        #expect(refused.stderr.contains("the plan was computed again and refused each time") && refused.stderr.contains("retrying will not help"), "\(refused)")
+        let moved = try f.database.connect().query("SELECT count(*)::int FROM release r JOIN service_window w ON w.id = r.window_id WHERE w.code = 'W0'")
+        #expect(try moved.rows[0].decode(Int.self, 0) == 2)
+        #expect(try f.database.connect().query("SELECT count(*)::int FROM schedule_proposal").rows[0].decode(Int.self, 0) == 0)
+    }
 }
