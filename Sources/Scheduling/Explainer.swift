@@ -153,7 +153,7 @@ struct Explainer {
     private func cost(_ r: Int, _ p: Placement, resolved: [RawConflict]) -> String {
         if p.shift < 0 {
             return "no delay, but pulled \(Timestamp.hours(-p.shift)) h earlier, which counts as a change (half a delay): "
-                + "nothing that keeps its time or moves it later resolves as much at its priority"
+                + "nothing that keeps its time or moves it later does as well at its priority"
         }
         guard p.shift > 0 else { return "the deployment keeps its time, no delay" }
         var text = "delay \(Timestamp.hours(p.shift)) h"

@@ -61,7 +61,7 @@ struct ResolutionTests {
         let (moved, _) = try resolve(early)
         #expect(moved.proposals.map(\.to) == ["SW-0"])
         #expect(moved.proposals.first?.reason.hasSuffix(
-            "no delay, but pulled 168 h earlier, which counts as a change (half a delay): nothing that keeps its time or moves it later resolves as much at its priority") == true)
+            "no delay, but pulled 168 h earlier, which counts as a change (half a delay): nothing that keeps its time or moves it later does as well at its priority") == true)
 
         // A booking that would start before now rules SW-0 out for HR/B. Pulling CRM/A forward
         // instead would be a change at priority 2: HR/B takes the delay, and says so.
@@ -242,7 +242,7 @@ struct ResolutionTests {
                      newWindow: "SW-1", newDeploy: span(186, 188),
                      bookingMoves: [BookingMove(bookingID: 3, environment: "TEST", from: span(150, 170), to: span(152, 172))]),
             Proposal(release: "HR/B", action: .retime, from: "2026-12-15T23:00:00Z/2026-12-16T01:00:00Z", to: "2026-12-15T22:00:00Z/2026-12-16T00:00:00Z",
-                     reason: "re-timed HR/B (priority 3) inside its window SW-2, 1 h earlier, to 2026-12-15T22:00:00Z/2026-12-16T00:00:00Z: the deployment now lies inside its window; it fits in its own window SW-2, so it is re-timed there before any other window is tried; no delay, but pulled 1 h earlier, which counts as a change (half a delay): nothing that keeps its time or moves it later resolves as much at its priority",
+                     reason: "re-timed HR/B (priority 3) inside its window SW-2, 1 h earlier, to 2026-12-15T22:00:00Z/2026-12-16T00:00:00Z: the deployment now lies inside its window; it fits in its own window SW-2, so it is re-timed there before any other window is tried; no delay, but pulled 1 h earlier, which counts as a change (half a delay): nothing that keeps its time or moves it later does as well at its priority",
                      newWindow: "SW-2", newDeploy: span(358, 360)),
         ])
         #expect(resolution.unresolved.isEmpty)
@@ -298,7 +298,7 @@ struct ResolutionTests {
         let (resolution, final) = try resolve(snapshot)
         #expect(resolution.proposals.map { "\($0.release) to \($0.to)" } == ["CRM/A to W0"])
         #expect(resolution.proposals.first?.reason.hasSuffix(
-            "no delay, but pulled 672 h earlier, which counts as a change (half a delay): nothing that keeps its time or moves it later resolves as much at its priority") == true)
+            "no delay, but pulled 672 h earlier, which counts as a change (half a delay): nothing that keeps its time or moves it later does as well at its priority") == true)
         #expect(final.release("CRM/A")?.deploy == span(19, 21))
 
         // With a later window allowed, a week's delay is cheaper than four weeks forward.
