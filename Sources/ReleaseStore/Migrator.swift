@@ -106,6 +106,11 @@ public struct Migrator {
             onApply(migration)
             applied.append(migration)
         }
+        // Database privileges are not copied with a database (CREATE DATABASE … TEMPLATE): every
+        // run re-asserts that only relplan's logins connect (sql/0018).
+        if try connection.query("SELECT to_regprocedure('relplan_restrict_connect()') IS NOT NULL").first?.decode(Bool.self, 0) == true {
+            try connection.execute("SELECT relplan_restrict_connect()")
+        }
         return applied
     }
 

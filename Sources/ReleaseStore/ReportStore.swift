@@ -24,9 +24,6 @@ public struct ReportContext: Sendable {
 /// Reads and records for `report nightly`. Reading happens on any server (a standby too);
 /// recording the history and the run lock need the primary.
 public struct ReportStore {
-    /// The advisory lock that keeps nightly runs one at a time.
-    public static let lockKey: Int64 = 7218
-
     public init() {}
 
     /// Refuses unless the login may record the nightly history (a member of relplan_reporter,
@@ -41,23 +38,21 @@ public struct ReportStore {
                 + "an admin makes one with `relplan user create LOGIN --reporter`, and everyone reads the report it writes")
     }
 
-    /// Takes the nightly lock without waiting, or says who holds it.
+    /// Takes the nightly lock without waiting, or says who holds it. The lock is a row lock on
+    /// `relplan_lock` (sql/0018) that nobody but `relplan_nightly_lock()` can take; it lasts as
+    /// long as the transaction this opens on `db`, so `db` must be a connection of its own, kept
+    /// open (and otherwise unused) for the whole run and released with `unlock`.
     public func tryLock(_ db: Connection) throws -> String? {
-        if try db.query("SELECT pg_try_advisory_lock($1)", [Self.lockKey]).first?.decode(Bool.self, 0) == true { return nil }
-        let holder = try db.query("""
-            SELECT coalesce(a.usename::text, '?'), a.pid, a.backend_start, coalesce(a.client_addr::text, 'local')
-            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid
-            LIMIT 1
-            """, [Self.lockKey]).first
-        guard let holder else { return "another session" }
-        // Other users' connection details are hidden from ordinary roles; say what can be seen.
-        let since = try holder.decode(Date?.self, 2).map { ", connected since \(Timestamp.text($0))" } ?? ""
-        return "\(try holder.decode(String.self, 0)) (pid \(try holder.decode(Int.self, 1))\(since), from \(try holder.decode(String.self, 3)))"
+        try db.execute("BEGIN", simple: true)
+        let row = try db.query("SELECT got, holder_pid FROM relplan_nightly_lock()").first
+        if try row?.decode(Bool.self, 0) == true { return nil }
+        _ = try? db.execute("ROLLBACK", simple: true)
+        guard let pid = try row?.decode(Int?.self, 1) else { return "another session" }
+        return try LockHolders.describe(pid: pid, db) ?? "another session (pid \(pid))"
     }
 
     public func unlock(_ db: Connection) {
-        _ = try? db.execute("SELECT pg_advisory_unlock($1)", [Self.lockKey])
+        _ = try? db.execute("ROLLBACK", simple: true)
     }
 
     /// The snapshot and everything else the report shows, in one read-only repeatable-read transaction.

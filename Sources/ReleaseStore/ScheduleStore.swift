@@ -251,8 +251,12 @@ public struct ScheduleStore {
         do {
             return try body()
         } catch let error as PostgresError where error.sqlState == "55P03" {
-            let holder = (try? db.query("SELECT relplan_scheduler_holder()").first?.decode(String?.self, 0)) ?? nil
-            throw StoreError.busy("the scheduler is busy: \(holder ?? "another session") is applying or deciding moves; nothing was changed, retry")
+            if let holder = (try? db.query("SELECT relplan_scheduler_holder()").first?.decode(String?.self, 0)) ?? nil {
+                throw StoreError.busy("the scheduler is busy: \(holder) is applying or deciding moves; nothing was changed, retry")
+            }
+            // Not the scheduler's lock: a row or table lock of another session (lock_timeout).
+            let holders = (try? LockHolders.likely(db)) ?? []
+            throw StoreError.busy("could not get a lock within lock_timeout (\(holders.isEmpty ? "its holder has finished since" : "held by " + holders.joined(separator: "; "))); nothing was changed, retry")
         }
     }
 

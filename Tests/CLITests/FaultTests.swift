@@ -110,8 +110,12 @@ struct FaultTests {
     func concurrentReport() throws {
         let f = try crowded()
         defer { f.drop() }
+        // The old advisory key stops nothing any more; the run's lock is a row lock (sql/0018).
+        let stranger = try f.database.connect()
+        try stranger.execute("SELECT pg_advisory_lock(7218)")
         let holder = try f.database.connect()
-        try holder.execute("SELECT pg_advisory_lock(7218)")
+        try holder.execute("BEGIN", simple: true)
+        #expect(try holder.query("SELECT got FROM relplan_nightly_lock()").first?.decode(Bool.self, 0) == true)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relplan-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let started = Date()
@@ -121,7 +125,8 @@ struct FaultTests {
         #expect(second.stderr.contains("held by postgres"), "\(second)")
         #expect(elapsed < 1.0, "waited \(elapsed) s")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("conflicts.json").path))
-        try holder.execute("SELECT pg_advisory_unlock(7218)")
+        #expect(second.stderr.contains("retry"), "\(second)")
+        try holder.execute("ROLLBACK", simple: true)
         let first = try f.run("reporter", "report", "nightly", "--out", folder.path)
         #expect(first.status == 0, "\(first)")
     }

@@ -37,6 +37,9 @@ enum Actor: String, CaseIterable, Sendable, CustomStringConvertible {
 
     /// Every actor holding relplan_user, directly or through relplan_admin.
     static let users: Set<Actor> = Set(allCases).subtracting([.notAUser])
+    /// Holders of relplan_writer (sql/0018): a write role (member, release-manager, manager) in some
+    /// group, or admin. Only they hold table-level write privileges, and so may LOCK a table.
+    static let tableWriters: Set<Actor> = [.admin, .manager, .releaseManager, .member, .otherGroupMember, .otherGroup]
     static let crmPlanners: Set<Actor> = [.manager, .releaseManager]
     static let crmWriters: Set<Actor> = [.manager, .releaseManager, .member]
     /// Planners of some group, who may propose moves to any group.
@@ -158,6 +161,9 @@ extension PolicyFixture {
             CREATE ROLE \(quotedIdentifier(newcomer)) LOGIN IN ROLE relplan_user;
             """
         try admin.execute(roleSQL, simple: true)
+        // Only relplan's logins may connect (sql/0018); the stranger gets CONNECT here so that the
+        // matrix shows the tables refuse it as well (LockingTests: without it, it cannot connect).
+        try admin.execute("GRANT CONNECT ON DATABASE \(quotedIdentifier(database.name)) TO \(quotedIdentifier(name(.notAUser)))", simple: true)
 
         let db = try database.connect()
         return try db.transaction { db in

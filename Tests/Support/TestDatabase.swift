@@ -52,6 +52,12 @@ public struct TestDatabase: Sendable {
         let admin = try adminConnection()
         // Identifiers cannot be parameters; both come from this code, never from input.
         try admin.execute("CREATE DATABASE \(name) TEMPLATE \(template)", simple: true)
+        if template != "template0" {
+            // Database privileges are not copied from the template: only relplan's logins connect (sql/0018).
+            let connection = try Connection(conninfo: "dbname=\(name)")
+            defer { connection.close() }
+            try connection.execute("SELECT relplan_restrict_connect()")
+        }
         return TestDatabase(name: name)
     }
 

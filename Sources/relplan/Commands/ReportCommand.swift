@@ -50,12 +50,15 @@ struct ReportCommand: ParsableCommand {
                 // The lock and the history live on the primary; the reading may happen on a standby.
                 let primary = try connectPrimary()
                 defer { primary.close() }
+                // The lock is a row lock held by an open transaction: on a connection of its own.
+                let lock = try connectPrimary()
+                defer { lock.close() }
                 let store = ReportStore()
                 try store.requireReporter(primary)
-                if let holder = try store.tryLock(primary) {
-                    throw CLIError(.temporaryFailure, "another nightly report is running, held by \(holder); try again later")
+                if let holder = try store.tryLock(lock) {
+                    throw CLIError(.temporaryFailure, "another nightly report is running, held by \(holder); retry when it has finished")
                 }
-                defer { store.unlock(primary) }
+                defer { store.unlock(lock) }
                 let reader = try connection.connect()
                 defer { reader.close() }
                 // Where the reads happen, asked in the reading session itself (--verbose shows it).
@@ -125,7 +128,7 @@ struct ReportCommand: ParsableCommand {
                     + "\(all.proposals.count) pending proposal\(all.proposals.count == 1 ? "" : "s"); written to \(folder.path)"
                 emitError(summary + "\n")
             } catch {
-                throw ErrorReporter(verbose: connection.verbose).exit(for: error)
+                throw ErrorReporter(verbose: connection.verbose, conninfo: connection.conninfo).exit(for: error)
             }
             if exitCode && newConflicts > 0 { throw ExitCode(ExitStatus.conflictsFound.rawValue) }
         }

@@ -30,6 +30,8 @@ struct CLIError: Error, CustomStringConvertible {
 /// Turns any error into one line on stderr and an exit code.
 struct ErrorReporter {
     let verbose: Bool
+    /// Where to ask who holds a lock after a lock timeout; nil: do not ask.
+    var conninfo: String? = nil
 
     func exit(for error: Error) -> ExitCode {
         let (status, message) = classify(error)
@@ -96,7 +98,9 @@ struct ErrorReporter {
         if error.isTemporary {
             let why: String
             switch error.sqlState {
-            case "55P03": why = "a lock was held too long by another session"
+            case "55P03":
+                if let conninfo { return (.temporaryFailure, SessionLimits.lockTimeoutMessage(conninfo: conninfo)) }
+                why = "a lock was held too long by another session"
             case "57014": why = "the statement ran longer than statement_timeout"
             case "40001": why = "a concurrent change conflicted (serialization failure)"
             case "40P01": why = "a deadlock with another session"

@@ -1,0 +1,46 @@
+import Foundation
+import Postgres
+
+/// Names the sessions that hold locks another session waits for, from what every role may see:
+/// pg_locks, and the login, pid and application of pg_stat_activity (when the transaction began
+/// only where the viewer may see it: its own logins, or pg_read_all_stats).
+public enum LockHolders {
+    /// One session by its backend pid, or nil when it is gone.
+    public static func describe(pid: Int, _ db: Connection) throws -> String? {
+        try db.query("""
+            SELECT coalesce(usename::text, '?'), coalesce(application_name, ''), xact_start, pid, NULL::text
+            FROM pg_stat_activity WHERE pid = $1
+            """, [pid]).rows.first.map(line)
+    }
+
+    /// The sessions of this database (other than `db`'s own) that could hold a lock someone waited
+    /// for: those holding a table lock stronger than ROW EXCLUSIVE on one of relplan's tables
+    /// (named first, with the lock), then those in a transaction that wrote or locked rows (it
+    /// holds its transaction id). At most `limit`.
+    public static func likely(_ db: Connection, limit: Int = 3) throws -> [String] {
+        try db.query("""
+            WITH here AS (SELECT oid FROM pg_database WHERE datname = current_database()),
+            strong AS (
+                SELECT l.pid, string_agg(DISTINCT replace(l.mode, 'Lock', '') || ' on ' || c.relname, ', ') AS locks
+                FROM pg_locks l JOIN pg_class c ON c.oid = l.relation, here
+                WHERE l.locktype = 'relation' AND l.granted AND l.database = here.oid
+                  AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')
+                  AND c.relnamespace = 'public'::regnamespace
+                GROUP BY l.pid),
+            writing AS (SELECT DISTINCT l.pid FROM pg_locks l WHERE l.locktype = 'transactionid' AND l.granted AND l.mode = 'ExclusiveLock')
+            SELECT coalesce(a.usename::text, '?'), coalesce(a.application_name, ''), a.xact_start, a.pid, s.locks
+            FROM pg_stat_activity a JOIN here ON a.datid = here.oid LEFT JOIN strong s ON s.pid = a.pid
+            WHERE a.pid <> pg_backend_pid() AND (s.pid IS NOT NULL OR a.pid IN (SELECT pid FROM writing))
+            ORDER BY s.locks IS NULL, a.pid
+            LIMIT $1
+            """, [limit]).rows.map(line)
+    }
+
+    private static func line(_ row: Row) throws -> String {
+        let app = try row.decode(String.self, 1)
+        var details = ["pid \(try row.decode(Int.self, 3))"]
+        if let locks = try row.decode(String?.self, 4) { details.append("holding \(locks)") }
+        if let since = try row.decode(Date?.self, 2) { details.append("in a transaction since \(Timestamp.text(since))") }
+        return "\(try row.decode(String.self, 0))\(app.isEmpty ? "" : " (\(app))") (\(details.joined(separator: ", ")))"
+    }
+}
