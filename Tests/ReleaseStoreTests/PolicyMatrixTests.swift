@@ -16,8 +16,9 @@ struct Access: Sendable {
     var inserters: Set<Actor>
     var updaters: Set<Actor>
     var deleters: Set<Actor>
-    /// Holders of the table's UPDATE and DELETE privileges. They meet the policies, so a row they may
-    /// not write is simply not found (0 rows); everyone else is refused outright (42501).
+    /// Holders of the table's UPDATE and DELETE privileges (DELETE only those of them in
+    /// `Actor.tableWriters`). They meet the policies, so a row they may not write is simply not
+    /// found (0 rows); everyone else is refused outright (42501).
     var privileged: Set<Actor>
 
     static func writers(_ actors: Set<Actor>, privileged: Set<Actor> = Actor.users) -> Access {
@@ -31,7 +32,10 @@ struct Access: Sendable {
         case .select: return Actor.users.contains(actor) ? .rows(visibleRows) : .denied
         case .insert: return inserters.contains(actor) ? .rows(1) : .denied
         case .update: return updaters.contains(actor) ? .rows(1) : privileged.contains(actor) ? .rows(0) : .denied
-        case .delete: return deleters.contains(actor) ? .rows(1) : privileged.contains(actor) ? .rows(0) : .denied
+        // DELETE is table-level, so it lets its holder LOCK the table: only relplan_writer and the
+        // admins hold it (sql/0018), i.e. those with a write role somewhere.
+        case .delete:
+            return deleters.contains(actor) ? .rows(1) : privileged.intersection(Actor.tableWriters).contains(actor) ? .rows(0) : .denied
         }
     }
 }
@@ -283,6 +287,59 @@ struct PolicyMatrixTests {
                     }
                 }
             }
+        }
+    }
+
+    /// LOCK TABLE's modes, weakest first. On PostgreSQL 15, ACCESS SHARE needs table-level SELECT,
+    /// ROW EXCLUSIVE table-level INSERT, UPDATE, DELETE or TRUNCATE, every other mode table-level
+    /// UPDATE, DELETE or TRUNCATE; column privileges and row-level security do not count.
+    static let lockModes = ["ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE",
+                            "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"]
+
+    @Test("every role × table × LOCK TABLE mode: only those who write a table may lock it beyond ACCESS SHARE")
+    func lockMatrix() throws {
+        try withPolicyFixture { f in
+            let superuser = try f.superuser()
+            var connections: [Actor: Connection] = [:]
+            for actor in Actor.allCases { connections[actor] = try f.connect(actor) }
+            // Every table of the schema, from the catalog: a table added later is in the matrix at once.
+            let tables = try superuser.query("""
+                SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+                ORDER BY 1
+                """).rows.map { try $0.decode(String.self, 0) }
+            // Who may lock beyond ACCESS SHARE: the writers of group-owned tables (relplan_writer,
+            // which the admins hold too), the admins on the tables only they manage, nobody elsewhere.
+            let groupOwned: Set<String> = ["membership", "target", "release_model", "release_plan", "plan_stakeholder", "release",
+                                           "release_dependency", "release_package", "release_unit", "environment_booking",
+                                           "release_criterion", "deviation"]
+            let adminManaged: Set<String> = ["management_group", "environment", "service_window", "change_freeze", "freeze_override"]
+            // Locks only relplan's own functions take: nobody reads them.
+            let unreadable: Set<String> = ["relplan_lock", "scheduler_lock"]
+            #expect(groupOwned.union(adminManaged).union(unreadable).isSubset(of: Set(tables)), "tables: \(tables)")
+            var refused = 0, granted = 0
+            for table in tables {
+                let lockers: Set<Actor> = groupOwned.contains(table) ? Actor.tableWriters : adminManaged.contains(table) ? [.admin] : []
+                for actor in Actor.allCases {
+                    let db = try #require(connections[actor])
+                    for mode in Self.lockModes {
+                        let may = mode == "ACCESS SHARE" ? Actor.users.contains(actor) && !unreadable.contains(table) : lockers.contains(actor)
+                        let actual = db.attempt(Statement("LOCK TABLE \(quotedIdentifier(table)) IN \(mode) MODE NOWAIT"))
+                        let expected: Outcome = may ? .rows(0) : .denied
+                        #expect(actual == expected, "\(actor) × LOCK TABLE \(table) IN \(mode) MODE: expected \(expected), got \(actual)")
+                        if actual == .denied { refused += 1 } else if actual == .rows(0) { granted += 1 }
+                    }
+                }
+            }
+            // It tried what it claims: every table, and both outcomes many times over.
+            #expect(tables.count >= 25 && refused > 1_000 && granted > 500, "\(tables.count) tables, \(refused) refused, \(granted) granted")
+            // Nobody without a write role holds any table-level privilege but SELECT.
+            let loose = try superuser.query("""
+                SELECT c.relname::text || ': ' || r.rolname || ' ' || a.privilege_type
+                FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) AS a JOIN pg_roles r ON r.oid = a.grantee
+                WHERE c.relnamespace = 'public'::regnamespace AND a.privilege_type <> 'SELECT'
+                  AND r.rolname NOT IN ('relplan_writer', 'relplan_admin') AND a.grantee <> c.relowner
+                """).rows.map { try $0.decode(String.self, 0) }
+            #expect(loose.isEmpty, "table-level privileges beyond SELECT outside relplan_writer/relplan_admin: \(loose)")
         }
     }
 
