@@ -317,12 +317,14 @@ check(f"its reads came from the standby ({standby}: pg_is_in_recovery() was true
       f"reading from 127.0.0.1:{NODES[standby]} (pg_is_in_recovery = true" in nightly.stderr, nightly.stderr[-600:])
 check(f"its history is on the primary ({primary})", f"history and lock on 127.0.0.1:{NODES[primary]}" in nightly.stderr
       and runs() == before_runs + 1, f"report_run {before_runs} → {runs()}")
-holder = subprocess.Popen(["psql", "-qAtX", "-d", url("ha_suite", "postgres"), "-c", "SELECT pg_advisory_lock(7218)", "-c", "SELECT pg_sleep(60)"],
+# The nightly lock is a row lock (sql/0018) held by an open transaction of the run.
+holder = subprocess.Popen(["psql", "-qAtX", "-d", url("ha_suite", "postgres"),
+                           "-c", "BEGIN; SELECT relplan_nightly_lock(); SELECT pg_sleep(60); COMMIT"],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=BASE_ENV)
-while psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7218 AND granted") == "0":
+while psql("SELECT got FROM relplan_nightly_lock()") == "t":
     time.sleep(0.05)
 second = relplan(["report", "nightly", "--out", out], "ha_reporter", attrs="prefer-standby")
-psql("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7218 AND granted")
+psql("SELECT pg_terminate_backend(holder_pid) FROM relplan_nightly_lock() WHERE NOT got")
 holder.wait()
 check("a second nightly run while one holds the lock on the primary exits 75 naming the holder",
       second.returncode == 75 and "another nightly report is running, held by postgres" in second.stderr, second.stderr)
