@@ -15,25 +15,30 @@ public enum LockHolders {
 
     /// The sessions of this database (other than `db`'s own) that could hold a lock someone waited
     /// for: those holding a table lock stronger than ROW EXCLUSIVE on one of relplan's tables
-    /// (named first, with the lock), then those in a transaction that wrote or locked rows (it
-    /// holds its transaction id). At most `limit`.
+    /// (named first, with the lock), and those in a transaction that wrote or locked rows (it
+    /// holds its transaction id); when there are none, those in a transaction that reads relplan's
+    /// tables (they hold up DDL, e.g. a migration). At most `limit`.
     public static func likely(_ db: Connection, limit: Int = 3) throws -> [String] {
-        try db.query("""
+        let rows = try db.query("""
             WITH here AS (SELECT oid FROM pg_database WHERE datname = current_database()),
-            strong AS (
-                SELECT l.pid, string_agg(DISTINCT replace(l.mode, 'Lock', '') || ' on ' || c.relname, ', ') AS locks
+            tables AS (
+                SELECT l.pid, l.mode, c.relname
                 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation, here
-                WHERE l.locktype = 'relation' AND l.granted AND l.database = here.oid
-                  AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')
-                  AND c.relnamespace = 'public'::regnamespace
-                GROUP BY l.pid),
-            writing AS (SELECT DISTINCT l.pid FROM pg_locks l WHERE l.locktype = 'transactionid' AND l.granted AND l.mode = 'ExclusiveLock')
-            SELECT coalesce(a.usename::text, '?'), coalesce(a.application_name, ''), a.xact_start, a.pid, s.locks
+                WHERE l.locktype = 'relation' AND l.granted AND l.database = here.oid AND c.relnamespace = 'public'::regnamespace),
+            strong AS (
+                SELECT pid, string_agg(DISTINCT replace(mode, 'Lock', '') || ' on ' || relname, ', ') AS locks FROM tables
+                WHERE mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock') GROUP BY pid),
+            writing AS (SELECT DISTINCT pid FROM pg_locks WHERE locktype = 'transactionid' AND granted AND mode = 'ExclusiveLock')
+            SELECT coalesce(a.usename::text, '?'), coalesce(a.application_name, ''), a.xact_start, a.pid, s.locks,
+                   CASE WHEN s.pid IS NOT NULL THEN 1 WHEN a.pid IN (SELECT pid FROM writing) THEN 2 ELSE 3 END AS tier
             FROM pg_stat_activity a JOIN here ON a.datid = here.oid LEFT JOIN strong s ON s.pid = a.pid
-            WHERE a.pid <> pg_backend_pid() AND (s.pid IS NOT NULL OR a.pid IN (SELECT pid FROM writing))
-            ORDER BY s.locks IS NULL, a.pid
-            LIMIT $1
-            """, [limit]).rows.map(line)
+            WHERE a.pid <> pg_backend_pid()
+              AND (s.pid IS NOT NULL OR a.pid IN (SELECT pid FROM writing) OR a.pid IN (SELECT pid FROM tables))
+            ORDER BY tier, a.pid
+            """).rows
+        let tiers = try rows.map { try $0.decode(Int.self, 5) }
+        let best = tiers.contains { $0 < 3 } ? 2 : 3
+        return try zip(rows, tiers).filter { $0.1 <= best }.prefix(limit).map { try line($0.0) }
     }
 
     private static func line(_ row: Row) throws -> String {

@@ -78,7 +78,17 @@ public struct Migrator {
     /// Applies what is pending and returns it; refuses when an applied file has changed.
     @discardableResult
     public func migrate(_ connection: Connection, onApply: (Migration) -> Void = { _ in }) throws -> [Migration] {
-        try connection.execute("SELECT pg_advisory_lock($1)", [Self.lockKey])
+        do {
+            try connection.execute("SELECT pg_advisory_lock($1)", [Self.lockKey])
+        } catch let error as PostgresError where error.sqlState == "55P03" {
+            // Waited lock_timeout: another run (or a session holding the key) has it.
+            let holder = try? connection.query("""
+                SELECT coalesce(a.usename::text, '?') || ' (pid ' || a.pid || ')' FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid
+                LIMIT 1
+                """, [Self.lockKey]).first?.decode(String.self, 0)
+            throw StoreError.busy("another `db migrate` is running, held by \(holder ?? "another session"); nothing was changed, retry")
+        }
         defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
         try connection.execute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (

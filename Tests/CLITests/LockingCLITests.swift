@@ -179,6 +179,22 @@ struct LockingCLITests {
         #expect(after.status == 0, "\(after)")
     }
 
+    @Test("db migrate while a session holds its key: 75 within lock_timeout, naming the holder")
+    func migrateWaitsBounded() throws {
+        let x = try fixture()
+        defer { x.drop() }
+        let f = x.f
+        let holder = try f.database.connect(user: f.login("vera"))
+        try holder.execute("SELECT pg_advisory_lock(32199663762039150)")  // Migrator.lockKey, "relplan"
+        let started = Date()
+        let blocked = try CLI.run(["db", "migrate"], database: f.database, environment: ["PGOPTIONS": "-c lock_timeout=300ms"])
+        #expect(blocked.status == 75 && blocked.stderr.contains("held by \(f.login("vera"))") && blocked.stderr.contains("retry"), "\(blocked)")
+        #expect(Date().timeIntervalSince(started) < 5)
+        holder.close()
+        let free = try CLI.run(["db", "migrate"], database: f.database)
+        #expect(free.status == 0, "\(free)")
+    }
+
     @Test("relplan_writer follows memberships: a viewer who becomes a member may lock, and may not once the membership goes")
     func writerFollowsMembership() throws {
         let x = try fixture()
