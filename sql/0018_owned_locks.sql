@@ -10,7 +10,8 @@
 --                               nightly run's lock transaction for the whole run; only those who
 --                               may run the report (relplan_reporter) take it (relplan_may_run_nightly).
 --      ('environment', env, 0)  FOR SHARE (a range of at most 8 weeks) or FOR NO KEY UPDATE
---                               (longer), as 0008's shared/exclusive (7216, env).
+--                               (longer), as 0008's shared/exclusive (7216, env); made with the
+--                               environment (trigger), so it is there, committed, when one books.
 --      ('week', env, week)      FOR NO KEY UPDATE for every week the range touches, as 0008's
 --                               (env, -1 - week). Rows are made on first use (ON CONFLICT DO
 --                               NOTHING) and never deleted; taken in one order (environment, then
@@ -158,6 +159,19 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+
+-- Every environment has its lock row from the start, committed with the environment: otherwise
+-- the first confirmations of a new environment would wait for each other's uncommitted insert of
+-- that row, overlapping or not.
+CREATE FUNCTION environment_lock_row() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    INSERT INTO public.relplan_lock (scope, key) VALUES ('environment', NEW.id) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION environment_lock_row() FROM PUBLIC;
+CREATE TRIGGER environment_lock_row AFTER INSERT ON environment FOR EACH ROW EXECUTE FUNCTION environment_lock_row();
+INSERT INTO relplan_lock (scope, key) SELECT 'environment', id FROM environment ON CONFLICT DO NOTHING;
 
 -- 2. relplan_writer: the table-level write privileges, for those who write.
 DO $$
