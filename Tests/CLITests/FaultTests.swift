@@ -14,13 +14,7 @@ struct FaultTests {
         try admin.execute("INSERT INTO management_group (code, name) VALUES ('CRM', 'CRM')")
         try admin.execute("INSERT INTO membership (group_id, role_name, role) SELECT id, $1, 'release-manager' FROM management_group",
                           [f.login("alice")])
-        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('CROWDED', $1, $2, 1)",
-                          [base, base.addingTimeInterval(4 * 3600)])
-        for week in 1...6 {
-            let start = base.addingTimeInterval(Double(week) * 7 * 86_400)
-            try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ($1, $2, $3, 1)",
-                              ["W\(week)", start, start.addingTimeInterval(4 * 3600)])
-        }
+        try f.addCrowdedWindows(at: base, admin)
         try f.run("alice", "plan", "create", "CRM", "P", "--title", "P")
         for index in 1...5 {
             try f.run("alice", "release", "create", "CRM", "R\(index)", "--plan", "P", "--window", "CROWDED", "--priority", String(1 + index % 5))

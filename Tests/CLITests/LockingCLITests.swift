@@ -35,13 +35,7 @@ struct LockingCLITests {
         let environment = try #require(try admin.query(
             "INSERT INTO environment (code, name, capacity) VALUES ('TEST', 'Test', 2) RETURNING id").first?.decode(Int.self, 0))
         let base = Date().addingTimeInterval(30 * 86_400)
-        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('CROWDED', $1, $2, 1)",
-                          [base, base.addingTimeInterval(4 * 3600)])
-        for week in 1...6 {
-            let start = base.addingTimeInterval(Double(week) * 7 * 86_400)
-            try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ($1, $2, $3, 1)",
-                              ["W\(week)", start, start.addingTimeInterval(4 * 3600)])
-        }
+        try f.addCrowdedWindows(at: base, admin)
         try expectOK(f.run("alice", "plan", "create", "CRM", "P", "--title", "P"))
         for index in 1...4 {
             try expectOK(f.run("alice", "release", "create", "CRM", "R\(index)", "--plan", "P", "--window", "CROWDED"))
@@ -92,8 +86,8 @@ struct LockingCLITests {
         #expect(strangerCLI.status == 69 && strangerCLI.stderr.contains("permission denied for database"), "\(strangerCLI)")
 
         let superuser = try f.database.connect()
-        let start = Date().addingTimeInterval(60 * 86_400)
-        let weeks = Int(start.timeIntervalSince1970 / 604_800)
+        // Confirmations on 2031-03-03..06 and 04..07 (UTC): the weeks 0008 keyed them by.
+        let weeks = Int(try #require(ISO8601DateFormatter().date(from: "2031-03-03T08:00:00Z")).timeIntervalSince1970 / 604_800)
         let limits = ["PGOPTIONS": "-c lock_timeout=3s"]
         for (round, attacker) in ["vera", "lone"].enumerated() {
             let db = try f.database.connect(user: f.login(attacker))
@@ -128,9 +122,8 @@ struct LockingCLITests {
             defer { try? FileManager.default.removeItem(at: folder) }
             let (nightly, nightlyTime) = try timed(f, "alice", ["report", "nightly", "--out", folder.path], environment: limits)
             #expect(nightly.status == 0 && nightlyTime < 10, "\(attacker) holding: nightly \(nightly) in \(nightlyTime) s")
-            let day = start.addingTimeInterval(Double(round) * 86_400)
-            let (book, bookTime) = try timed(f, "alice", ["book", "CRM/R\(round + 1)", "TEST", "--start", iso(day), "--end",
-                                                         iso(day.addingTimeInterval(3 * 86_400)), "--confirm"], environment: limits)
+            let (book, bookTime) = try timed(f, "alice", ["book", "CRM/R\(round + 1)", "TEST", "--start", "2031-03-0\(3 + round) 08:00",
+                                                         "--end", "2031-03-0\(6 + round) 17:00", "--confirm", "--tz", "UTC"], environment: limits)
             #expect(book.status == 0 && bookTime < 10, "\(attacker) holding: confirmation \(book) in \(bookTime) s")
             let (apply, applyTime) = try timed(f, "alice", ["schedule", "resolve", "--apply"], environment: limits)
             #expect(apply.status == 0 && applyTime < 10, "\(attacker) holding: schedule apply \(apply) in \(applyTime) s")
@@ -250,13 +243,5 @@ struct LockingCLITests {
         #expect(refusal(vera, lock) == "42501")
         // Nobody grants it by hand but the database's own trigger.
         #expect(refusal(try f.database.connect(user: f.login("alice")), "GRANT relplan_writer TO \"\(f.login("vera"))\"") == "42501")
-    }
-
-    private func iso(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: date)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// Runs the built `relplan` binary, as a person would from a shell.
 public struct CLIResult: Sendable, CustomStringConvertible {
@@ -101,6 +102,20 @@ public struct PlanningFixture: Sendable {
         guard let admin = try? TestDatabase.adminConnection() else { return }
         for login in logins.values {
             _ = try? admin.execute("DROP ROLE IF EXISTS \"\(login)\"", simple: true)
+        }
+    }
+}
+
+extension PlanningFixture {
+    /// A window CROWDED (capacity 1, 4 hours) at `base` and W1…W6 (capacity 1) a week apart after
+    /// it: what the scheduler empties a crowded window into.
+    public func addCrowdedWindows(at base: Date, _ admin: Connection) throws {
+        try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ('CROWDED', $1, $2, 1)",
+                          [base, base.addingTimeInterval(4 * 3600)])
+        for week in 1...6 {
+            let start = base.addingTimeInterval(Double(week) * 7 * 86_400)
+            try admin.execute("INSERT INTO service_window (code, starts_at, ends_at, capacity) VALUES ($1, $2, $3, 1)",
+                              ["W\(week)", start, start.addingTimeInterval(4 * 3600)])
         }
     }
 }
