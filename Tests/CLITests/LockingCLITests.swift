@@ -120,14 +120,14 @@ struct LockingCLITests {
 
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relplan-locks-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: folder) }
-            let (nightly, nightlyTime) = try timed(f, "alice", ["report", "nightly", "--out", folder.path], environment: limits)
+            let (nightly, nightlyTime) = try timed(f, "reporter", ["report", "nightly", "--out", folder.path], environment: limits)
             #expect(nightly.status == 0 && nightlyTime < 10, "\(attacker) holding: nightly \(nightly) in \(nightlyTime) s")
             let (book, bookTime) = try timed(f, "alice", ["book", "CRM/R\(round + 1)", "TEST", "--start", "2031-03-0\(3 + round) 08:00",
                                                          "--end", "2031-03-0\(6 + round) 17:00", "--confirm", "--tz", "UTC"], environment: limits)
             #expect(book.status == 0 && bookTime < 10, "\(attacker) holding: confirmation \(book) in \(bookTime) s")
             let (apply, applyTime) = try timed(f, "alice", ["schedule", "resolve", "--apply"], environment: limits)
             #expect(apply.status == 0 && applyTime < 10, "\(attacker) holding: schedule apply \(apply) in \(applyTime) s")
-            // The viewer may not run the nightly report (it would take its lock): 77, not a hang.
+            // Only the nightly job's login runs the nightly report (and takes its lock): 77, not a hang.
             let (own, ownTime) = try timed(f, attacker, ["report", "nightly", "--out", folder.path], environment: limits)
             #expect(own.status == 77 && ownTime < 10, "\(attacker) runs the nightly report: \(own)")
             db.close()
@@ -150,14 +150,15 @@ struct LockingCLITests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relplan-locks-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let limits = ["PGOPTIONS": "-c lock_timeout=500ms"]
-        let commands: [[String]] = [
-            ["release", "move", "CRM/R1", "--window", "W3"],
-            ["report", "nightly", "--out", folder.path],
-            ["schedule", "resolve", "--apply"],
-            ["book", "CRM/R1", "TEST", "--start", "2031-01-06 08:00", "--end", "2031-01-08 17:00", "--confirm"],
+        // (The nightly report runs as the nightly job's login, the rest as alice.)
+        let commands: [(who: String, arguments: [String])] = [
+            ("alice", ["release", "move", "CRM/R1", "--window", "W3"]),
+            ("reporter", ["report", "nightly", "--out", folder.path]),
+            ("alice", ["schedule", "resolve", "--apply"]),
+            ("alice", ["book", "CRM/R1", "TEST", "--start", "2031-01-06 08:00", "--end", "2031-01-08 17:00", "--confirm"]),
         ]
-        for command in commands {
-            let (result, elapsed) = try timed(f, "alice", command, environment: limits)
+        for (who, command) in commands {
+            let (result, elapsed) = try timed(f, who, command, environment: limits)
             #expect(result.status == 75, "\(command): \(result)")
             #expect(result.stderr.contains(f.login("bob")) && result.stderr.contains("AccessExclusive on release"), "\(command) names no holder: \(result)")
             #expect(result.stderr.contains("retry"), "\(command): \(result)")
