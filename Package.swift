@@ -14,6 +14,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         // SHA-256 of imported files (no CryptoKit on Linux).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        // `relplan serve`: HTTP on SwiftNIO, graceful shutdown on SIGTERM.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // libpq, found through pkg-config; the only C in the package.
@@ -52,10 +57,28 @@ let package = Package(
             exclude: ["Templates"],
             plugins: ["EmbedMigrations"]
         ),
+        // The CLI's JSON shapes and error classes, shared by the CLI and the server.
+        .target(name: "RelplanViews", dependencies: ["Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Reporting"]),
+        // `relplan serve`: the HTTP API, the pages and the calendar feeds, each request as the person's own login.
+        .target(
+            name: "RelplanServer",
+            dependencies: [
+                "Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting", "RelplanViews",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["Assets"],
+            plugins: ["EmbedMigrations"]
+        ),
         .executableTarget(
             name: "relplan",
             dependencies: [
-                "Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting",
+                "Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting", "RelplanViews", "RelplanServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -77,6 +100,7 @@ let package = Package(
         .testTarget(name: "ReleaseStoreTests", dependencies: ["ReleaseStore", "Postgres", "ReleaseCore", "Scheduling", "TestSupport"]),
         .testTarget(name: "ImportingTests", dependencies: ["Importing", "ReleaseStore", "Postgres", "ReleaseCore", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

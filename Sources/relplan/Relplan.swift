@@ -19,6 +19,7 @@ struct Relplan: ParsableCommand {
             EnvironmentCommand.self, WindowCommand.self, FreezeCommand.self, TargetCommand.self,
             ModelCommand.self, PlanCommand.self, ReleaseCommand.self, PackageCommand.self, UnitCommand.self,
             BookCommand.self, DeviationCommand.self, ConflictsCommand.self, ScheduleCommand.self, ReportCommand.self, AuditCommand.self, ImportCommand.self,
+            ServeCommand.self,
         ]
     )
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReleaseCore
 import ReleaseStore
+import RelplanViews
 import Reporting
 
 struct EnvironmentCommand: ParsableCommand {
@@ -161,10 +162,7 @@ struct WindowCommand: ParsableCommand {
             let from = try from.map { try time.instant($0, option: "--from") }
             let to = try to.map { try time.instant($0, option: "--to") }
             try connection.run { db in
-                let rows = try SharedCalendar(db).windows(from: from, to: to).map { w -> [Cell] in
-                    [.text(w.code), .timestamp(w.start), .timestamp(w.end), .int(w.capacity), .text(w.kind.rawValue), .int(w.used)]
-                }
-                output.print(Listing(noun: "windows", columns: ["code", "start", "end", "capacity", "kind", "used"], rows: rows), zone: zone)
+                output.print(PlanViews.windows(try SharedCalendar(db).windows(from: from, to: to)), zone: zone)
             }
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Importing
 import ReleaseCore
 import ReleaseStore
+import RelplanViews
 import Reporting
 
 struct PlanCommand: ParsableCommand {

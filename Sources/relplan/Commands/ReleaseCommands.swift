@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReleaseCore
 import ReleaseStore
+import RelplanViews
 import Reporting
 
 struct ReleaseCommand: ParsableCommand {

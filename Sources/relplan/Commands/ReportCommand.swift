@@ -4,6 +4,7 @@ import Logging
 import Postgres
 import ReleaseCore
 import ReleaseStore
+import RelplanViews
 import Reporting
 import Scheduling
 import Synchronization

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReleaseCore
 import ReleaseStore
+import RelplanViews
 import Reporting
 import Scheduling
 
@@ -32,17 +33,18 @@ struct ConflictsCommand: ParsableCommand {
         let to = try to.map { try time.instant($0, option: "--to") }
         var found = 0
         try connection.run { db in
+            if output.format == .json {
+                // Against the last nightly run: new, open and resolved (null before the first run).
+                let (document, count) = try ScheduleViews.conflictsJSON(db, group: group, from: from, to: to, zone: zone)
+                found = count
+                print(document.serialized(pretty: true))
+                return
+            }
             let conflicts = try ScheduleStore(db, deadlineZone: zone).conflicts(group: group, from: from, to: to)
             found = conflicts.count
             switch output.format {
-            case .json:
-                // Against the last nightly run: new, open and resolved (null before the first run).
-                let standing = try ReportStore().standing(of: conflicts, group: group, db)
-                print(ConflictFormats.withStanding(ConflictFormats.document(conflicts, generatedAt: Date()),
-                                                   new: standing?.new, open: standing?.open, resolved: standing?.resolved)
-                        .serialized(pretty: true))
             case .csv: print(ConflictFormats.csv(conflicts, dialect: output.csv), terminator: "")
-            case .table: print(ConflictFormats.table(conflicts, zone: zone), terminator: "")
+            default: print(ConflictFormats.table(conflicts, zone: zone), terminator: "")
             }
         }
         if exitCode && found > 0 { throw ExitCode(ExitStatus.conflictsFound.rawValue) }
@@ -84,31 +86,11 @@ struct ScheduleCommand: ParsableCommand {
         func run() throws {
             let zone = try time.zone
             try connection.runAsPerson { db, me in
-                let store = ScheduleStore(db, deadlineZone: zone)
-                var options = ResolverOptions()
-                options.exactBudget = .milliseconds(Int(budget * 1000))
-                var resolution: Resolution
-                var outcome: ApplyOutcome?
-                if apply {
-                    // Computed and stored in one transaction under the scheduler's lock.
-                    let (computed, done) = try store.resolveAndApply(options: options, by: me)
-                    resolution = computed
-                    outcome = done
-                } else {
-                    resolution = Resolver(options: options).resolve(try store.portfolio().snapshot)
-                }
-                let applied = Set(outcome?.applied ?? [])
-                var proposalIDs: [String: Int64] = [:]
-                for (release, id) in outcome?.proposed ?? [] { proposalIDs[release] = id }
-                if let group {
-                    resolution.proposals = resolution.proposals.filter { $0.release.hasPrefix(group + "/") }
-                    resolution.unresolved = resolution.unresolved.filter { $0.release.hasPrefix(group + "/") }
-                }
+                let run = try ScheduleViews.resolve(db, apply: apply, group: group, budgetSeconds: budget, by: me, zone: zone)
+                let resolution = run.resolution
+                let outcome = run.outcome
                 switch output.format {
-                case .json:
-                    print(ConflictFormats.resolutionJSON(resolution, proposalIDs: proposalIDs, applied: applied,
-                                                         waiting: (outcome?.waiting ?? []).map { ($0.release, $0.status, $0.waitsOn.map(\.id)) })
-                        .serialized(pretty: true))
+                case .json: print(run.json.serialized(pretty: true))
                 case .csv: print(ConflictFormats.resolutionCSV(resolution, dialect: output.csv), terminator: "")
                 case .table:
                     print(ConflictFormats.resolutionText(resolution, zone: zone), terminator: "")
@@ -151,18 +133,7 @@ struct ScheduleCommand: ParsableCommand {
         func run() throws {
             try connection.run { db in
                 let proposals = try ScheduleStore(db, deadlineZone: .current).proposals(group: group, status: all ? nil : "pending")
-                let listing = Listing(noun: "proposals", columns: ["id", "release", "action", "from", "to", "reason", "status", "waits_on", "needed_by",
-                                                                   "decision_reason"],
-                                      rows: proposals.map {
-                                          [.int(Int($0.id)), .text($0.release), .text($0.action), .text($0.from), .text($0.to),
-                                           .text($0.reason), .text($0.status), .text($0.waitsOn.map { String($0.id) }.joined(separator: " ")),
-                                           .text($0.neededBy.map { String($0.id) }.joined(separator: " ")), .text($0.decisionReason ?? "")]
-                                      }) { _ in
-                    TextTable(headers: ["ID", "RELEASE", "FROM", "TO", "STATUS", "BY", "WAITS ON", "NEEDED BY"], rows: proposals.map {
-                        [String($0.id), $0.release, $0.from, $0.to, $0.status, $0.proposedBy, Self.links($0.waitsOn), Self.links($0.neededBy)]
-                    })
-                }
-                output.print(listing, zone: .current)
+                output.print(PlanViews.proposals(proposals), zone: .current)
             }
         }
     }
@@ -206,10 +177,9 @@ struct ScheduleCommand: ParsableCommand {
                     print("approved proposal \(id) for \(p.release): it waits on " + outcome.waitsOn.map {
                         "\($0.release) \($0.doing) (proposal \($0.id) for \($0.group))"
                     }.joined(separator: ", ") + "; the database carries it out when those are accepted")
-                case "stale":
-                    throw CLIError(.dataError, "proposal \(id) for \(p.release) can no longer be carried out: \(outcome.detail ?? "the portfolio changed"); it is marked stale (nothing moved); run `relplan schedule resolve --apply` to compute a new plan")
                 default:
-                    throw CLIError(.dataError, "proposal \(id) is \(outcome.status) already" + (outcome.detail.map { " (\($0))" } ?? ""))
+                    // Stale is bad data here (exit 65), as it always was for the CLI.
+                    throw CLIError(.dataError, ScheduleViews.refusal(outcome, id: id, wanted: "accepted")?.message ?? "proposal \(id) is \(outcome.status)")
                 }
                 Self.report(outcome, except: id)
             }
@@ -227,19 +197,10 @@ struct ScheduleCommand: ParsableCommand {
         func run() throws {
             try connection.runAsPerson { db, me in
                 let outcome = try ScheduleStore(db, deadlineZone: .current).reject(id, reason: try checkedText(reason, .reason, option: "--reason"), by: me)
-                guard outcome.status == "rejected" else {
-                    throw CLIError(.dataError, "proposal \(id) is \(outcome.status) already" + (outcome.detail.map { " (\($0))" } ?? ""))
-                }
+                if let refusal = ScheduleViews.refusal(outcome, id: id, wanted: "rejected") { throw CLIError(.dataError, refusal.message) }
                 print("rejected proposal \(id)")
                 Accept.report(outcome, except: id)
             }
         }
-    }
-}
-
-extension ScheduleCommand.Proposals {
-    /// "12 HR/J (HR, pending); 13 …": the moves of a chain.
-    static func links(_ list: [StoredProposal.Link]) -> String {
-        list.map { "\($0.id) \($0.release) (\($0.group), \($0.status))" }.joined(separator: "; ")
     }
 }

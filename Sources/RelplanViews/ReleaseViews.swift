@@ -4,15 +4,15 @@ import ReleaseStore
 import Reporting
 
 /// How releases look in listings and in `release show`, in the contract's field names (DESIGN.md §4).
-enum ReleaseView {
-    static let columns = ["group", "code", "plan", "title", "window", "deploy_start", "deploy_end", "priority", "status", "deadline"]
+public enum ReleaseView {
+    public static let columns = ["group", "code", "plan", "title", "window", "deploy_start", "deploy_end", "priority", "status", "deadline"]
 
-    static func cells(_ r: ReleaseRecord) -> [Cell] {
+    public static func cells(_ r: ReleaseRecord) -> [Cell] {
         [.text(r.group), .text(r.code), .text(r.plan), .text(r.title), .text(r.window), .timestamp(r.deployStart),
          .timestamp(r.deployEnd), .int(r.priority), .text(r.status.rawValue), .text(r.deadline)]
     }
 
-    static func listing(_ releases: [ReleaseRecord]) -> Listing {
+    public static func listing(_ releases: [ReleaseRecord]) -> Listing {
         Listing(noun: "releases", columns: columns, rows: releases.map(cells)) { zone in
             TextTable(headers: ["RELEASE", "TITLE", "WINDOW", "DEPLOY", "P", "STATUS"], rows: releases.map {
                 [$0.ref, TextTable.clip($0.title, 20), $0.window ?? "", TextTable.short($0.deployStart, in: zone), String($0.priority),
@@ -21,7 +21,7 @@ enum ReleaseView {
         }
     }
 
-    static func json(_ d: ReleaseDetail) -> JSONValue {
+    public static func json(_ d: ReleaseDetail) -> JSONValue {
         var pairs = zip(columns, cells(d.release)).map { ($0, $1.json) }
         pairs += [
             ("pinned", .bool(d.release.pinned)),
@@ -49,14 +49,14 @@ enum ReleaseView {
         return .object(pairs)
     }
 
-    static func deviationJSON(_ d: DeviationRecord) -> JSONValue {
+    public static func deviationJSON(_ d: DeviationRecord) -> JSONValue {
         .object([("id", .int(Int(d.id))), ("release", .string(d.release)), ("severity", .string(d.severity.rawValue)),
                  ("text", .string(d.text)), ("recorded_at", .timestamp(d.recordedAt)), ("recorded_by", .string(d.recordedBy)),
                  ("resolution", .string(d.resolution))])
     }
 
 
-    static func text(_ d: ReleaseDetail, zone: TimeZone) -> String {
+    public static func text(_ d: ReleaseDetail, zone: TimeZone) -> String {
         let r = d.release
         func time(_ date: Date?) -> String { date.map { Timestamps.local($0, in: zone) } ?? "—" }
         var lines: [String] = []
@@ -102,7 +102,7 @@ enum ReleaseView {
 }
 
 extension WindowNight {
-    var releaseListing: Listing {
+    public var releaseListing: Listing {
         Listing(noun: "releases", columns: ["order", "group", "code", "title", "priority", "status", "deploy_start", "deploy_end",
                                             "implementer", "go"],
                 rows: entries.enumerated().map { index, e in
@@ -112,7 +112,7 @@ extension WindowNight {
                 })
     }
 
-    var json: JSONValue {
+    public var json: JSONValue {
         .object([
             ("code", .string(window.code)), ("start", .timestamp(window.start)), ("end", .timestamp(window.end)),
             ("capacity", .int(window.capacity)), ("kind", .string(window.kind.rawValue)), ("used", .int(window.used)),
@@ -125,7 +125,7 @@ extension WindowNight {
         ])
     }
 
-    func text(zone: TimeZone) -> String {
+    public func text(zone: TimeZone) -> String {
         var lines = ["service window \(window.code)  \(Timestamps.local(window.start, in: zone)) – \(Timestamps.local(window.end, in: zone))  (\(window.kind.rawValue))",
                      "load: \(window.used)/\(window.capacity) used\(window.used > window.capacity ? "  — OVER CAPACITY" : "")", ""]
         if entries.isEmpty { lines.append("(no releases in this window)") }

@@ -4,14 +4,22 @@ import Reporting
 import Scheduling
 
 /// Turns what the store read and recorded into the report's data, for all groups or one.
-struct NightlyBuilder {
+public struct NightlyBuilder: Sendable {
     let context: ReportContext
     let history: [HistoryEntry]
     let zone: TimeZone
     let now: Date
     let horizon: Interval
 
-    func report(group: String?) -> NightlyReport {
+    public init(context: ReportContext, history: [HistoryEntry], zone: TimeZone, now: Date, horizon: Interval) {
+        self.context = context
+        self.history = history
+        self.zone = zone
+        self.now = now
+        self.horizon = horizon
+    }
+
+    public func report(group: String?) -> NightlyReport {
         let snapshot = context.snapshot
         func concerns(_ groups: [String]) -> Bool { group.map(groups.contains) ?? true }
         func inHorizon(_ interval: Interval?) -> Bool { interval.map(horizon.overlaps) ?? false }

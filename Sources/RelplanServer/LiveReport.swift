@@ -1,0 +1,55 @@
+import Foundation
+import Postgres
+import ReleaseCore
+import ReleaseStore
+import RelplanViews
+import Reporting
+import Scheduling
+
+/// The nightly report's calendar and page, built now, as the person asking: the same builder and
+/// renderer as `relplan report nightly`, the history read and not recorded.
+enum LiveReport {
+    /// The nightly report's default horizon.
+    static let horizonSeconds: TimeInterval = 90 * 86_400
+
+    static func renderer(_ db: Connection, group: String?, zone: TimeZone, now: Date = Date(),
+                         from: Date? = nil, to: Date? = nil) throws -> ReportRenderer {
+        let store = ReportStore()
+        let context = try store.readContext(db, deadlineZone: zone, now: now)
+        if let group, !context.groups.contains(group) {
+            throw StoreError.notFound(kind: "group", code: group, suggestion: Suggestions.nearest(to: group, in: context.groups))
+        }
+        let conflicts = ConflictDetector.detect(in: context.snapshot)
+        let history = try store.liveHistory(of: conflicts, now: now, db)
+        let start = from ?? now
+        let end = to ?? start.addingTimeInterval(horizonSeconds)
+        guard end > start else { throw Failure(.usage, "to must be after from") }
+        let builder = NightlyBuilder(context: context, history: history, zone: zone, now: now, horizon: Interval(start: start, end: end))
+        var report = builder.report(group: group)
+        report.zoneNames = ZoneAbbreviations.system(for: zone)
+        report.textLanguage = ReportLanguage.forUserText(zone: zone)
+        return ReportRenderer(report)
+    }
+
+    /// `calendar.ics` as the nightly job would write it now: each event keeps the SEQUENCE the job
+    /// recorded, one up (and LAST-MODIFIED now) when it changed since.
+    static func calendar(_ db: Connection, group: String?, zone: TimeZone, now: Date = Date(), from: Date? = nil, to: Date? = nil) throws -> String {
+        let renderer = try renderer(db, group: group, zone: zone, now: now, from: from, to: to)
+        let recorded = try ReportStore().recordedEvents(calendar: group ?? "", db)
+        var revisions: [String: EventRevision] = [:]
+        for event in renderer.calendarEvents() {
+            guard let known = recorded[event.uid] else { continue }
+            revisions[event.uid] = known.fingerprint == event.fingerprint
+                ? EventRevision(sequence: known.sequence, lastModified: known.lastModified)
+                : EventRevision(sequence: known.sequence + 1, lastModified: now)
+        }
+        return renderer.calendar(revisions: revisions)
+    }
+}
+
+/// The server's embedded files (`Sources/RelplanServer/Assets/*`, `openapi.yaml`).
+enum Assets {
+    static func text(_ name: String) -> String? {
+        embedded.first { $0.file == name }?.text
+    }
+}

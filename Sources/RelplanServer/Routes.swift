@@ -1,0 +1,374 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Postgres
+import ReleaseCore
+import ReleaseStore
+import RelplanViews
+import Reporting
+import ServiceLifecycle
+
+/// Who is asking: HTTP Basic (login and password with every request) or a browser session.
+enum Caller: Sendable {
+    case basic(login: String, password: String)
+    case session(Session)
+
+    var login: String {
+        switch self {
+        case .basic(let login, _): return login
+        case .session(let session): return session.login
+        }
+    }
+
+    var password: String? {
+        if case .basic(_, let password) = self { return password }
+        return nil
+    }
+
+    var session: Session? {
+        if case .session(let session) = self { return session }
+        return nil
+    }
+}
+
+/// The request's parts a handler works with, off the event loops.
+struct Call: Sendable {
+    let query: Parameters
+    let body: String
+    let path: [String: String]
+
+    /// The JSON body as `T` (`{}` when empty); a wrong shape is a usage error naming the field.
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let text = body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "{}" : body
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw Failure(.usage, "\"\(key.stringValue)\" is missing")
+        } catch let DecodingError.typeMismatch(expected, context), let DecodingError.valueNotFound(expected, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw Failure(.usage, "\"\(field)\" must be \(Self.describe(expected))")
+        } catch {
+            throw Failure(.usage, "the body must be a JSON object")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type: return "an integer"
+        case is Bool.Type: return "true or false"
+        default: return "of another type"
+        }
+    }
+
+    /// `?tz=`: the zone timestamps without an offset are read in (default: the server's TZ, else UTC).
+    var zone: TimeZone {
+        get throws {
+            let name = query["tz"] ?? ProcessInfo.processInfo.environment["TZ"].flatMap { $0.isEmpty ? nil : $0 } ?? "UTC"
+            guard let zone = TimeZone(identifier: name.hasPrefix(":") ? String(name.dropFirst()) : name) else {
+                throw Failure(.usage, "tz: unknown time zone '\(name)': use an IANA name such as Europe/Stockholm")
+            }
+            return zone
+        }
+    }
+
+    func instant(_ name: String) throws -> Date? {
+        guard let text = query[name] else { return nil }
+        let zone = try zone
+        if let instant = try? TimestampParser.instant(text, in: zone) { return instant }
+        var parser = try TimestampParser(timeZone: zone)
+        if let day = try? parser.day(from: text) { return Date(timeIntervalSince1970: Double(parser.startOfDay(day)) / 1_000_000) }
+        throw Failure(.usage, "\(name): expected a timestamp like 2027-03-14T18:00+01:00 or a date like 2027-03-14, got \"\(text)\"")
+    }
+
+    func ref() throws -> ReleaseRef {
+        do { return try ReleaseRef(parsing: "\(path["group"] ?? "")/\(path["code"] ?? "")") } catch {
+            throw Failure(.usage, error.description)
+        }
+    }
+
+    func proposalID() throws -> Int64 {
+        guard let text = path["id"], let id = Int64(text), id > 0 else {
+            throw Failure(.notFound, "unknown proposal \(path["id"] ?? "")")
+        }
+        return id
+    }
+}
+
+/// The request bodies, in the CLI's option names (snake_case).
+struct MoveBody: Decodable {
+    let window: String
+    let if_version: Int?
+    let override_freeze_reason: String?
+}
+
+struct RejectBody: Decodable {
+    let reason: String
+}
+
+struct ResolveBody: Decodable {
+    let apply: Bool?
+    let group: String?
+    let budget_ms: Int?
+}
+
+struct Routes: Sendable {
+    let state: ServerState
+    static let sessionCookie = "relplan_session"
+    static let loginCookie = "relplan_login"
+
+    var secure: Bool { state.settings.secureCookies }
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in await healthz() }
+        router.get("/openapi.yaml") { _, _ in
+            Reply(status: .ok, contentType: "application/yaml; charset=utf-8", body: Assets.text("openapi.yaml") ?? "")
+                .response(secure: secure)
+        }
+        router.get("/static/:file") { _, context in
+            let file = context.parameters.get("file") ?? ""
+            guard let text = Assets.text(file), file.hasSuffix(".js") || file.hasSuffix(".css") else {
+                return Reply.problem(.notFound, "not-found", "no such file").response(secure: secure)
+            }
+            var reply = Reply(status: .ok, contentType: file.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",
+                              body: text)
+            reply.headers.append(("Cache-Control", "max-age=300"))
+            return reply.response(secure: secure)
+        }
+
+        router.get("/api/releases") { request, context in
+            await api(request, context) { db, call in
+                let status = try call.query["status"].map { text -> ReleaseStatus in
+                    do { return try ReleaseStatus(parsing: text) } catch { throw Failure(.usage, "status: \(error)") }
+                }
+                let from = try call.instant("from"), to = try call.instant("to")
+                var releases = try Releases(db).list(group: call.query["group"], window: call.query["window"], status: status)
+                if from != nil || to != nil {
+                    releases = releases.filter { r in
+                        guard let start = r.deployStart, let end = r.deployEnd else { return false }
+                        return (from.map { end > $0 } ?? true) && (to.map { start < $0 } ?? true)
+                    }
+                }
+                return .json(ReleaseView.listing(releases).json)
+            }
+        }
+        router.get("/api/releases/:group/:code") { request, context in
+            await api(request, context) { db, call in .json(ReleaseView.json(try Releases(db).show(try call.ref()))) }
+        }
+        router.post("/api/releases/:group/:code/move") { request, context in
+            await api(request, context, write: true) { db, call in
+                let ref = try call.ref()
+                let body = try call.decode(MoveBody.self)
+                let window = body.window
+                guard !window.isEmpty else { throw Failure(.usage, "\"window\" is missing") }
+                let reason = try body.override_freeze_reason.map { text -> String in
+                    do { return try TextRules.checked(text, as: .reason) } catch { throw Failure(.usage, "override_freeze_reason: \(error)") }
+                }
+                let me = try Identity.current(db)
+                let warnings = try Releases(db).move(ref, to: window, overrideFreezeReason: reason,
+                                                     expectedVersion: body.if_version, by: me)
+                return .json(.object([("release", ReleaseView.json(try Releases(db).show(ref))), ("warnings", .strings(warnings))]))
+            }
+        }
+        router.get("/api/windows") { request, context in
+            await api(request, context) { db, call in
+                .json(PlanViews.windows(try SharedCalendar(db).windows(from: try call.instant("from"), to: try call.instant("to"))).json)
+            }
+        }
+        router.get("/api/conflicts") { request, context in
+            await api(request, context) { db, call in
+                .json(try ScheduleViews.conflictsJSON(db, group: call.query["group"], from: try call.instant("from"), to: try call.instant("to"),
+                                                      zone: try call.zone).document)
+            }
+        }
+        router.get("/api/proposals") { request, context in
+            await api(request, context) { db, call in
+                let all = call.query["all"] == "true"
+                return .json(PlanViews.proposals(try ScheduleStore(db, deadlineZone: try call.zone)
+                    .proposals(group: call.query["group"], status: all ? nil : "pending")).json)
+            }
+        }
+        router.post("/api/proposals/:id/accept") { request, context in
+            await api(request, context, write: true) { db, call in
+                try Self.decide(db, call, accept: true, reason: nil)
+            }
+        }
+        router.post("/api/proposals/:id/reject") { request, context in
+            await api(request, context, write: true) { db, call in
+                try Self.decide(db, call, accept: false, reason: try call.decode(RejectBody.self).reason)
+            }
+        }
+        router.post("/api/schedule/resolve") { request, context in
+            await api(request, context, write: true) { db, call in
+                let body = try call.decode(ResolveBody.self)
+                let budget = body.budget_ms.map { Double($0) / 1000 } ?? 2
+                guard budget > 0, budget <= 30 else { throw Failure(.usage, "\"budget_ms\" must be between 1 and 30000") }
+                let run = try ScheduleViews.resolve(db, apply: body.apply ?? false, group: body.group,
+                                                    budgetSeconds: budget, by: try Identity.current(db), zone: try call.zone)
+                return .json(run.json)
+            }
+        }
+        router.get("/calendar/:file") { request, context in
+            let file = context.parameters.get("file") ?? ""
+            guard file.hasSuffix(".ics"), file.count > 4 else {
+                return Reply.problem(.notFound, "not-found", "calendars are /calendar/GROUP.ics and /calendar/all.ics").response(secure: secure)
+            }
+            let group = String(file.dropLast(4))
+            return await api(request, context) { db, call in
+                Reply(status: .ok, contentType: "text/calendar; charset=utf-8",
+                      body: try LiveReport.calendar(db, group: group == "all" ? nil : group, zone: try call.zone,
+                                                    from: try call.instant("from"), to: try call.instant("to")))
+            }
+        }
+        router.get("/events") { request, context in await events(request, context) }
+        Pages(routes: self).add(to: router)
+    }
+
+    /// Accept or reject as the CLI does (`schedule accept`/`reject`), the outcome as JSON.
+    static func decide(_ db: Connection, _ call: Call, accept: Bool, reason: String?) throws -> Reply {
+        let id = try call.proposalID()
+        let me = try Identity.current(db)
+        let store = ScheduleStore(db, deadlineZone: try call.zone)
+        let outcome: DecisionOutcome
+        if accept {
+            outcome = try store.accept(id, by: me)
+        } else {
+            let checked: String
+            do { checked = try TextRules.checked(reason ?? "", as: .reason) } catch { throw Failure(.usage, "reason: \(error)") }
+            outcome = try store.reject(id, reason: checked, by: me)
+        }
+        if let refusal = ScheduleViews.refusal(outcome, id: id, wanted: accept ? "accepted" : "rejected") { throw refusal }
+        return .json(ScheduleViews.decisionJSON(outcome))
+    }
+
+    func healthz() async -> Response {
+        let conninfo = state.settings.conninfo
+        let logger = state.logger
+        do {
+            // Reachable at all: a connection attempt that PostgreSQL answers, even with "no such role", counts.
+            let reachable: Bool = try await state.threads.runIfActive {
+                do {
+                    let connection = try Connection(conninfo: conninfo, applicationName: "relplan serve (health)", logger: logger)
+                    connection.close()
+                    return true
+                } catch let error as PostgresError where PersonPools.isAuthenticationFailure(error) {
+                    return true
+                }
+            }
+            let listening = state.events.listening.load(ordering: .relaxed)
+            return Reply.json(.object([("status", .string(reachable ? "ok" : "down")), ("database", .string("reachable")),
+                                       ("listening", .bool(listening))])).response(secure: secure)
+        } catch {
+            return Reply.problem(.serviceUnavailable, "unavailable", "PostgreSQL is not reachable: \(Failure.classify(error)?.message ?? "\(error)")",
+                                 headers: [("Retry-After", "5")]).response(secure: secure)
+        }
+    }
+
+    // MARK: Authentication
+
+    /// HTTP Basic first, else the session cookie; nil when neither (or an expired session).
+    func caller(_ request: Request) -> Caller? {
+        if let header = request.headers[.authorization], header.lowercased().hasPrefix("basic ") {
+            let encoded = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
+            guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8),
+                  let colon = text.firstIndex(of: ":") else { return nil }
+            let login = String(text[..<colon])
+            guard !login.isEmpty else { return nil }
+            return .basic(login: login, password: String(text[text.index(after: colon)...]))
+        }
+        if let id = request.cookies[Self.sessionCookie]?.value, let session = state.sessions.touch(id) {
+            return .session(session)
+        }
+        return nil
+    }
+
+    /// Runs `body` as the caller, on one of their connections, off the event loops; every failure
+    /// becomes problem+json with the CLI's words.
+    func api(_ request: Request, _ context: BasicRequestContext, write: Bool = false, bodyLimit: Int = 1 << 16,
+             _ body: @escaping @Sendable (Connection, Call) throws -> Reply) async -> Response {
+        guard let caller = caller(request) else { return Reply.unauthorized.response(secure: secure) }
+        var request = request
+        if write {
+            if let session = caller.session {
+                guard let token = request.headers[HTTPField.Name("X-CSRF-Token")!], Token.equal(token, session.csrf) else {
+                    return Reply.problem(.forbidden, "csrf", "a request with the session cookie needs the X-CSRF-Token header of the session")
+                        .response(secure: secure)
+                }
+            }
+            // A cross-site form cannot send these types, so a browser's cached Basic credentials cannot be replayed.
+            let type = request.headers[.contentType]?.lowercased() ?? ""
+            let accepted = bodyLimit > 1 << 16 ? ["text/csv", "application/json"] : ["application/json"]
+            if !accepted.contains(where: type.hasPrefix) {
+                return Reply.problem(.unsupportedMediaType, "usage", "send the body as \(accepted.joined(separator: " or "))").response(secure: secure)
+            }
+        }
+        let text: String
+        do {
+            let buffer = try await request.collectBody(upTo: bodyLimit)
+            text = String(buffer: buffer)
+        } catch {
+            return Reply.problem(.contentTooLarge, "usage", "the body is larger than \(bodyLimit) bytes").response(secure: secure)
+        }
+        var path: [String: String] = [:]
+        for name in ["group", "code", "id", "file"] { if let value = context.parameters.get(name) { path[name] = value } }
+        let call = Call(query: Parameters(request.uri.query), body: text, path: path)
+        return await run(as: caller, call, body).response(secure: secure)
+    }
+
+    /// The body as the caller, with failed sign-ins counted and slowed down.
+    func run(as caller: Caller, _ call: Call, _ body: @escaping @Sendable (Connection, Call) throws -> Reply) async -> Reply {
+        let login = caller.login
+        if caller.password != nil {
+            let delay = state.throttle.delay(for: login)
+            if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
+        }
+        do {
+            let reply = try await state.pools.withConnection(login, password: caller.password) { db in
+                do { return try body(db, call) } catch { throw error }
+            }
+            if caller.password != nil { state.throttle.succeeded(login) }
+            return reply
+        } catch SignInError.refused {
+            state.throttle.failed(login)
+            state.logger.notice("refused sign-in", metadata: ["login": "\(login)"])
+            return .unauthorized
+        } catch SignInError.sessionLost {
+            if let session = caller.session { _ = state.sessions.remove(session.id) }
+            return .unauthorized
+        } catch {
+            if let failure = Failure.classify(error) { return .failure(failure) }
+            state.logger.error("request failed: \(error)")
+            return .problem(.internalServerError, "internal", "internal error; the server's log has the details")
+        }
+    }
+
+    // MARK: Live
+
+    /// Server-Sent Events: `event: change` whenever the plan changed (sql/0020); the page re-fetches.
+    func events(_ request: Request, _ context: BasicRequestContext) async -> Response {
+        guard let caller = caller(request) else { return Reply.unauthorized.response(secure: secure) }
+        // The person must be who they say: one round trip as them before the stream opens.
+        let check = await run(as: caller, Call(query: Parameters(nil), body: "", path: [:])) { db, _ in
+            _ = try db.query("SELECT 1")
+            return Reply(status: .ok, contentType: "text/plain", body: "")
+        }
+        guard check.status == .ok else { return check.response(secure: secure) }
+        let events = state.events
+        var fields = HTTPFields()
+        fields[.contentType] = "text/event-stream; charset=utf-8"
+        SecurityHeaders.apply(&fields, secure: secure)
+        return Response(status: .ok, headers: fields, body: ResponseBody { writer in
+            let (id, stream) = events.subscribe()
+            try await withGracefulShutdownHandler {
+                for await frame in stream {
+                    try await writer.write(ByteBuffer(string: frame))
+                }
+            } onGracefulShutdown: {
+                events.unsubscribe(id)
+            }
+            events.unsubscribe(id)
+            try await writer.finish(nil)
+        })
+    }
+}
