@@ -58,7 +58,11 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
         // The CLI's JSON shapes and error classes, shared by the CLI and the server.
-        .target(name: "RelplanViews", dependencies: ["Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Reporting"]),
+        .target(
+            name: "RelplanViews",
+            dependencies: ["Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Reporting", "Importing",
+                           .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // `relplan serve`: the HTTP API, the pages and the calendar feeds, each request as the person's own login.
         .target(
             name: "RelplanServer",

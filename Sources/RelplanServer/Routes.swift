@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Importing
 import Logging
 import Postgres
 import ReleaseCore
@@ -35,8 +36,21 @@ enum Caller: Sendable {
 /// The request's parts a handler works with, off the event loops.
 struct Call: Sendable {
     let query: Parameters
-    let body: String
+    /// The body's bytes as sent (a CSV may be cp1252).
+    let data: Data
     let path: [String: String]
+
+    init(query: Parameters, data: Data = Data(), path: [String: String]) {
+        self.query = query
+        self.data = data
+        self.path = path
+    }
+
+    init(query: Parameters, body: String, path: [String: String]) {
+        self.init(query: query, data: Data(body.utf8), path: path)
+    }
+
+    var body: String { String(decoding: data, as: UTF8.self) }
 
     /// The JSON body as `T` (`{}` when empty); a wrong shape is a usage error naming the field.
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
@@ -209,6 +223,9 @@ struct Routes: Sendable {
                 return .json(run.json)
             }
         }
+        router.post("/api/import") { request, context in
+            await api(request, context, write: true, bodyLimit: Self.importLimit) { db, call in try Self.importCSV(db, call) }
+        }
         router.get("/calendar/:file") { request, context in
             let file = context.parameters.get("file") ?? ""
             guard file.hasSuffix(".ics"), file.count > 4 else {
@@ -223,6 +240,53 @@ struct Routes: Sendable {
         }
         router.get("/events") { request, context in await events(request, context) }
         Pages(routes: self).add(to: router)
+    }
+
+    /// The largest CSV an import takes over HTTP (the CLI reads files of any size).
+    static let importLimit = 64 << 20
+
+    /// `relplan import - --format json [--dry-run] [--group G] [--on-error skip]`: the same importer, checks and messages.
+    static func importCSV(_ db: Connection, _ call: Call) throws -> Reply {
+        let zone = try call.zone
+        var options = ImportOptions(defaultGroup: call.query["group"], timeZone: zone, progressInterval: 25_000)
+        switch call.query["delimiter"] {
+        case nil: break
+        case ",": options.delimiter = UInt8(ascii: ",")
+        case ";": options.delimiter = UInt8(ascii: ";")
+        case "tab": options.delimiter = 0x09
+        case let other?: throw Failure(.usage, "delimiter: expected , or ; (or tab), got \"\(other)\"")
+        }
+        let mode: ImportErrorMode
+        switch call.query["on_error"] ?? "abort" {
+        case "abort": mode = .abort
+        case "skip": mode = .skip
+        case let other: throw Failure(.usage, "on_error: expected abort or skip, got \"\(other)\"")
+        }
+        let dryRun: Bool
+        switch call.query["dry_run"] ?? "false" {
+        case "true", "1": dryRun = true
+        case "false", "0": dryRun = false
+        case let other: throw Failure(.usage, "dry_run: expected true or false, got \"\(other)\"")
+        }
+        guard !call.data.isEmpty else { throw Failure(.usage, "the body is empty: send the CSV file as text/csv") }
+        let input = try ImportInput(bytes: call.data, displayName: "upload.csv")
+        defer { input.cleanUp() }
+        var importer = Importer(db: db, identity: try Identity.current(db), input: input, options: options, mode: mode, dryRun: dryRun,
+                                rejectsPath: nil, zone: zone)
+        importer.showsProgress = false
+        do {
+            return .json(ImportOutput(outcome: try importer.run(), zone: zone).json())
+        } catch let failure as ImportFailure {
+            return Self.importRefused(failure.issues, omitted: 0, input)
+        } catch let rejection as ImportRejection {
+            return Self.importRefused(rejection.issues, omitted: rejection.omitted, input)
+        }
+    }
+
+    /// 422 with every problem, as `relplan import` lists them on stderr.
+    static func importRefused(_ issues: [ImportIssue], omitted: Int, _ input: ImportInput) -> Reply {
+        .problem(.unprocessableContent, "invalid", ImportOutput.refusal(issues, omitted: omitted, file: input.displayName),
+                 errors: ImportOutput.problemLines(issues, omitted: omitted, rename: input.rename))
     }
 
     /// Accept or reject as the CLI does (`schedule accept`/`reject`), the outcome as JSON.
@@ -298,21 +362,21 @@ struct Routes: Sendable {
             }
             // A cross-site form cannot send these types, so a browser's cached Basic credentials cannot be replayed.
             let type = request.headers[.contentType]?.lowercased() ?? ""
-            let accepted = bodyLimit > 1 << 16 ? ["text/csv", "application/json"] : ["application/json"]
+            let accepted = bodyLimit > 1 << 16 ? ["text/csv"] : ["application/json"]
             if !accepted.contains(where: type.hasPrefix) {
                 return Reply.problem(.unsupportedMediaType, "usage", "send the body as \(accepted.joined(separator: " or "))").response(secure: secure)
             }
         }
-        let text: String
+        let data: Data
         do {
             let buffer = try await request.collectBody(upTo: bodyLimit)
-            text = String(buffer: buffer)
+            data = Data(buffer.readableBytesView)
         } catch {
             return Reply.problem(.contentTooLarge, "usage", "the body is larger than \(bodyLimit) bytes").response(secure: secure)
         }
         var path: [String: String] = [:]
         for name in ["group", "code", "id", "file"] { if let value = context.parameters.get(name) { path[name] = value } }
-        let call = Call(query: Parameters(request.uri.query), body: text, path: path)
+        let call = Call(query: Parameters(request.uri.query), data: data, path: path)
         return await run(as: caller, call, body).response(secure: secure)
     }
 

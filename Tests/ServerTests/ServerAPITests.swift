@@ -250,6 +250,37 @@ struct ServerAPITests {
         #expect(try server.request("GET", "/api/windows", headers: auth(f, "carol")).status == 200, "another login is not slowed")
     }
 
+    @Test("an import over HTTP: the dry run previews and writes nothing, bad data is 422 listing every problem as the CLI does")
+    func importCSV() throws {
+        let f = try setUp()
+        defer { f.drop() }
+        let server = try ServerProcess(database: f.database)
+        defer { server.stop() }
+        let csv = "group,plan,release,release_title,window\nCRM,CRM-2030,R9,Nästa,SW-2030-03-16\n"
+        let headers = auth(f, "alice").merging(["Content-Type": "text/csv"]) { $1 }
+        let dry = try server.request("POST", "/api/import?dry_run=true", headers: headers, body: csv)
+        #expect(dry.status == 200 && dry.json?["dry_run"] as? Bool == true && dry.json?["created"] as? Int == 1, "\(dry)")
+        #expect(try server.request("GET", "/api/releases/CRM/R9", headers: auth(f, "alice")).status == 404, "the dry run wrote nothing")
+        let real = try server.request("POST", "/api/import", headers: headers, body: csv)
+        #expect(real.status == 200 && real.json?["batch"] as? Int != nil, "\(real)")
+        #expect(try server.request("GET", "/api/releases/CRM/R9", headers: auth(f, "alice")).status == 200)
+
+        // Two problems, both listed, in the CLI's words (the file is named upload.csv here).
+        let bad = "group,plan,release,window\nCRM,CRM-2030,R10,SW-1999\nHR,PAY,PAY-9,SW-2030-03-16\n"
+        let refused = try server.request("POST", "/api/import", headers: headers, body: bad)
+        #expect(refused.status == 422 && refused.header("Content-Type") == "application/problem+json", "\(refused)")
+        let errors = refused.json?["errors"] as? [String] ?? []
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("upload.csv")
+        try bad.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let cliImport = try CLI.run(["import", file.path], database: f.database, user: f.login("alice"),
+                                    environment: ["PGPASSWORD": Self.password("alice")])
+        #expect(cliImport.status == 65)
+        let cliLines = cliImport.stderr.split(separator: "\n").map { $0.replacingOccurrences(of: file.path, with: "upload.csv") }
+        #expect(errors.count == 2 && cliLines.dropLast() == errors[...], "\(errors) vs \(cliLines)")
+        #expect(try server.request("POST", "/api/import", headers: json(f, "alice"), body: "{}").status == 415)
+    }
+
     @Test("a change made through the CLI reaches an open /events stream as an event; SIGTERM stops the server gracefully")
     func live() throws {
         let f = try setUp()
