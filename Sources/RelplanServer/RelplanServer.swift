@@ -34,6 +34,7 @@ public enum RelplanServer {
         let pools = PersonPools(settings: .init(conninfo: settings.conninfo), threads: threads, logger: logger)
         let state = ServerState(settings: settings, pools: pools, threads: threads, logger: logger)
         let router = Router()
+        router.add(middleware: MethodCheck(Routes.table))
         Routes(state: state).add(to: router)
         let app = Application(
             router: router,

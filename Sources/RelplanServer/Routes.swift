@@ -134,6 +134,16 @@ struct Routes: Sendable {
 
     var secure: Bool { state.settings.secureCookies }
 
+    /// Every route and its methods, for 405 answers (MethodCheck); `add(to:)` registers the same.
+    static let table: [(String, [HTTPRequest.Method])] = [
+        ("/healthz", [.get]), ("/openapi.yaml", [.get]), ("/static/:file", [.get]), ("/api/releases", [.get]),
+        ("/api/releases/:group/:code", [.get]), ("/api/releases/:group/:code/move", [.post]), ("/api/windows", [.get]),
+        ("/api/conflicts", [.get]), ("/api/proposals", [.get]), ("/api/proposals/:id/accept", [.post]),
+        ("/api/proposals/:id/reject", [.post]), ("/api/schedule/resolve", [.post]), ("/api/import", [.post]),
+        ("/calendar/:file", [.get]), ("/events", [.get]), ("/login", [.get, .post]), ("/logout", [.post]), ("/", [.get]),
+        ("/proposals/:id/accept", [.post]), ("/proposals/:id/reject", [.post]),
+    ]
+
     func add(to router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in await healthz() }
         router.get("/openapi.yaml") { _, _ in
@@ -153,7 +163,7 @@ struct Routes: Sendable {
 
         router.get("/api/releases") { request, context in
             await api(request, context) { db, call in
-                let status = try call.query["status"].map { text -> ReleaseStatus in
+                let status = try call.query.values["status"].map { text -> ReleaseStatus in
                     do { return try ReleaseStatus(parsing: text) } catch { throw Failure(.usage, "status: \(error)") }
                 }
                 let from = try call.instant("from"), to = try call.instant("to")
@@ -198,7 +208,12 @@ struct Routes: Sendable {
         }
         router.get("/api/proposals") { request, context in
             await api(request, context) { db, call in
-                let all = call.query["all"] == "true"
+                let all: Bool
+                switch call.query.values["all"] {
+                case nil, "false": all = false
+                case "true": all = true
+                case let other?: throw Failure(.usage, "all: expected true or false, got \"\(other)\"")
+                }
                 return .json(PlanViews.proposals(try ScheduleStore(db, deadlineZone: try call.zone)
                     .proposals(group: call.query["group"], status: all ? nil : "pending")).json)
             }

@@ -16,7 +16,7 @@ struct ServeCommand: ParsableCommand {
             Examples:
               relplan serve --listen 127.0.0.1:8080
               relplan serve --listen 127.0.0.1:8080 --secure-cookies \\
-                  --database-url "host=db1,db2 dbname=relplan target_session_attrs=read-write"
+                  --database-url "host=db1,db2 target_session_attrs=read-write"
             """)
     @Option(help: ArgumentHelp("Address and port to listen on.", valueName: "host:port")) var listen = "127.0.0.1:8080"
     @Flag(help: "Mark cookies Secure (HTTPS only): behind a TLS-terminating proxy such as nginx.") var secureCookies = false
