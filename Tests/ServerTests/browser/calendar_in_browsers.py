@@ -1,0 +1,118 @@
+"""Two real browsers (Debian's chromium and chromium-driver, through Selenium) against a running
+relplan serve: alice signs in and accepts her group's proposal, bob sees it go without reloading,
+alice finds no accept button on HR's proposal and a forged POST is refused, a title with <script>
+is shown as text. Screenshots go to OUT.
+
+    python3 calendar_in_browsers.py URL ALICE ALICE_PW BOB BOB_PW CRM_PROPOSAL HR_PROPOSAL OUT
+Prints one JSON object; exits 1 when a check failed, 3 when Selenium or chromium is missing.
+"""
+import json
+import os
+import sys
+import time
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError as error:
+    print(f"selenium is missing: {error}", file=sys.stderr)
+    sys.exit(3)
+
+url, alice, alice_pw, bob, bob_pw, crm_id, hr_id, out = sys.argv[1:9]
+os.makedirs(out, exist_ok=True)
+results = {}
+failures = []
+
+
+def check(name, ok, detail=""):
+    results[name] = bool(ok)
+    if not ok:
+        failures.append(f"{name}: {detail}")
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000",
+                 "--lang=sv-SE"]:
+        options.add_argument(flag)
+    options.binary_location = "/usr/bin/chromium"
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def sign_in(driver, login, password):
+    driver.get(url + "/login")
+    driver.find_element(By.NAME, "login").send_keys(login)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "main.login button[type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: d.current_url.rstrip("/") == url.rstrip("/") or "/?" in d.current_url)
+
+
+def proposals_text(driver):
+    return driver.find_element(By.ID, "proposals").text
+
+
+a = browser()
+b = browser()
+try:
+    a.get(url + "/login")
+    a.save_screenshot(os.path.join(out, "login.png"))
+    sign_in(a, alice, alice_pw)
+    a.get(url + "/?from=2030-03-01&to=2030-04-01")
+    check("alice sees the calendar", a.find_elements(By.CSS_SELECTOR, "svg") and "Signed in as" in a.page_source)
+    a.save_screenshot(os.path.join(out, "calendar-alice.png"))
+
+    sign_in(b, bob, bob_pw)
+    b.get(url + "/?from=2030-03-01&to=2030-04-01")
+    WebDriverWait(b, 10).until(lambda d: d.find_element(By.ID, "live-status").text == "live")
+    check("bob sees CRM's proposal", f"{crm_id}\n" in proposals_text(b) or proposals_text(b).count("CRM/R1") >= 1, proposals_text(b))
+
+    # A title with <script> is text: no alert, the characters are on the page.
+    body = a.find_element(By.TAG_NAME, "body").text + a.page_source
+    check("a <script> title is text", "<script>alert(1)</script>" in a.find_element(By.TAG_NAME, "body").text
+          or "&lt;script&gt;alert(1)&lt;/script&gt;" in a.page_source, "title not found as text")
+
+    # alice has an accept button on CRM's proposal, none on HR's.
+    check("alice may accept CRM's", a.find_elements(By.CSS_SELECTOR, f"form[action='/proposals/{crm_id}/accept'] button"))
+    check("no accept button on HR's", not a.find_elements(By.CSS_SELECTOR, f"form[action='/proposals/{hr_id}/accept']"))
+    # A forged POST with alice's own session and token for HR's proposal: the database refuses.
+    token = a.find_element(By.CSS_SELECTOR, "input[name=_csrf]").get_attribute("value")
+    status = a.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/proposals/' + arguments[0] + '/accept', {method: 'POST', body: '_csrf=' + encodeURIComponent(arguments[1]),
+              headers: {'Content-Type': 'application/x-www-form-urlencoded'}, redirect: 'manual'})
+          .then(r => done(r.status)).catch(e => done(String(e)));
+        """, hr_id, token)
+    check("a forged accept is 403", status == 403, f"status {status}")
+    no_token = a.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/proposals/' + arguments[0] + '/accept', {method: 'POST', body: '',
+              headers: {'Content-Type': 'application/x-www-form-urlencoded'}, redirect: 'manual'})
+          .then(r => done(r.status)).catch(e => done(String(e)));
+        """, crm_id)
+    check("an accept without the CSRF token is 403", no_token == 403, f"status {no_token}")
+
+    # alice accepts; bob's page changes without a reload.
+    marker = b.execute_script("window.relplanNotReloaded = true; return true;")
+    started = time.time()
+    a.find_element(By.CSS_SELECTOR, f"form[action='/proposals/{crm_id}/accept'] button").click()
+    WebDriverWait(a, 10).until(lambda d: "/proposals/" not in d.current_url)
+    try:
+        WebDriverWait(b, 5, poll_frequency=0.1).until(lambda d: "No proposals wait" in proposals_text(d) or
+                                                      f"/proposals/{crm_id}" not in d.page_source and "CRM/R1" not in proposals_text(d))
+        seconds = time.time() - started
+        check("bob sees the move without reloading", b.execute_script("return window.relplanNotReloaded === true"), "the page reloaded")
+        check("within two seconds", seconds < 2.5, f"{seconds:.2f} s")
+        results["seconds_until_bob_saw_it"] = round(seconds, 2)
+    except Exception as error:  # noqa: BLE001 - reported as a failed check
+        check("bob sees the move without reloading", False, f"{error}: {proposals_text(b)}")
+    b.save_screenshot(os.path.join(out, "calendar-bob-after.png"))
+    a.get(url + "/?from=2030-03-01&to=2030-04-01")
+    a.save_screenshot(os.path.join(out, "calendar-alice-after.png"))
+finally:
+    a.quit()
+    b.quit()
+
+print(json.dumps({"results": results, "failures": failures}))
+sys.exit(1 if failures else 0)
