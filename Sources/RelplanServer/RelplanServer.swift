@@ -34,6 +34,7 @@ public enum RelplanServer {
         let pools = PersonPools(settings: .init(conninfo: settings.conninfo), threads: threads, logger: logger)
         let state = ServerState(settings: settings, pools: pools, threads: threads, logger: logger)
         let router = Router()
+        router.add(middleware: CountRequests(metrics: state.metrics))
         router.add(middleware: MethodCheck(Routes.table))
         Routes(state: state).add(to: router)
         let app = Application(
@@ -67,6 +68,7 @@ struct ServerState: Sendable {
     let logger: Logger
     let sessions: SessionStore
     let throttle = SignInThrottle()
+    let metrics = ServerMetrics()
     let events: PlanEvents
 
     init(settings: ServerSettings, pools: PersonPools, threads: NIOThreadPool, logger: Logger) {

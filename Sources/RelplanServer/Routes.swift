@@ -136,7 +136,7 @@ struct Routes: Sendable {
 
     /// Every route and its methods, for 405 answers (MethodCheck); `add(to:)` registers the same.
     static let table: [(String, [HTTPRequest.Method])] = [
-        ("/healthz", [.get]), ("/openapi.yaml", [.get]), ("/static/:file", [.get]), ("/api/releases", [.get]),
+        ("/healthz", [.get]), ("/metrics", [.get]), ("/openapi.yaml", [.get]), ("/static/:file", [.get]), ("/api/releases", [.get]),
         ("/api/releases/:group/:code", [.get]), ("/api/releases/:group/:code/move", [.post]), ("/api/windows", [.get]),
         ("/api/conflicts", [.get]), ("/api/proposals", [.get]), ("/api/proposals/:id/accept", [.post]),
         ("/api/proposals/:id/reject", [.post]), ("/api/schedule/resolve", [.post]), ("/api/import", [.post]),
@@ -146,6 +146,12 @@ struct Routes: Sendable {
 
     func add(to router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in await healthz() }
+        router.get("/metrics") { _, _ in
+            Reply(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                  body: state.metrics.text(connections: state.pools.openConnections, sessions: state.sessions.count,
+                                           subscribers: state.events.subscriberCount, listening: state.events.listening.load(ordering: .relaxed)))
+                .response(secure: secure)
+        }
         router.get("/openapi.yaml") { _, _ in
             Reply(status: .ok, contentType: "application/yaml; charset=utf-8", body: Assets.text("openapi.yaml") ?? "")
                 .response(secure: secure)

@@ -48,6 +48,8 @@ final class SessionStore: Sendable {
         }
     }
 
+    var count: Int { sessions.withLock { $0.count } }
+
     func remove(_ id: String) -> Session? {
         sessions.withLock { $0.removeValue(forKey: id) }
     }

@@ -64,6 +64,9 @@ struct ServerAPITests {
         #expect(anonymous.header("WWW-Authenticate")?.hasPrefix("Basic realm=\"relplan\"") == true)
         #expect(anonymous.header("Content-Type") == "application/problem+json")
         #expect(try server.request("GET", "/healthz").status == 200)
+        let metrics = try server.request("GET", "/metrics")
+        #expect(metrics.status == 200 && metrics.body.contains("relplan_http_requests_total{status=\"4xx\"}")
+                && metrics.body.contains("relplan_listening 1"), "\(metrics)")
         let document = try server.request("GET", "/openapi.yaml")
         #expect(document.status == 200 && document.body.hasPrefix("openapi: 3.1"), "\(document.status)")
 
