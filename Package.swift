@@ -39,7 +39,7 @@ let package = Package(
         // Repositories and migrations: the only module that speaks SQL.
         .target(
             name: "ReleaseStore",
-            dependencies: ["Postgres", "ReleaseCore", "Scheduling"],
+            dependencies: ["Postgres", "ReleaseCore", "Scheduling", .product(name: "Logging", package: "swift-log")],
             plugins: ["EmbedMigrations"]
         ),
         // Files people write: CSV exports, YAML mappings and release models.

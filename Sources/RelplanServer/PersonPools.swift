@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOPosix
 import Postgres
+import ReleaseStore
 import Synchronization
 
 /// A libpq connection handed between tasks: only the pool's current borrower uses it, on the thread pool.
@@ -71,6 +72,8 @@ final class PersonPools: Sendable {
             do {
                 let connection = try Connection(conninfo: conninfo, overrides: ["user": login, "password": password],
                                                 applicationName: "relplan serve", logger: logger)
+                // As the CLI's sessions: no other session's lock makes a request hang for long.
+                try SessionLimits.apply(to: connection, statementTimeout: "10min")
                 return HeldConnection(connection)
             } catch let error as PostgresError where error.kind == .connectionFailed && Self.isAuthenticationFailure(error) {
                 throw SignInError.refused

@@ -106,7 +106,7 @@ struct ServerAPITests {
         // The nightly job's calendar has the same events.
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("relplan-serve-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        #expect(try cli(f, "admin", "report", "nightly", "--out", out.path, "--horizon", "2000d").status == 0)
+        #expect(try cli(f, "reporter", "report", "nightly", "--out", out.path, "--horizon", "2000d").status == 0)
         let nightly = try String(contentsOf: out.appendingPathComponent("calendar.ics"), encoding: .utf8)
         func uids(_ text: String) -> Set<String> { Set(text.components(separatedBy: "\r\n").filter { $0.hasPrefix("UID:") }) }
         #expect(uids(nightly) == uids(calendar.body) && !uids(nightly).isEmpty)

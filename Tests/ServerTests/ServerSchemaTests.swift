@@ -68,7 +68,7 @@ struct ServerSchemaTests {
         let run = try Self.run([
             "schemathesis", "run", Self.document, "--url", "http://127.0.0.1:\(server.port)", "--auth", "\(f.login("bob")):pw-bob",
             "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,unsupported_method",
-            "--max-examples", "20", "--seed", "18", "--workers", "2", "--max-time", "100", "--no-color", "--warnings", "off",
+            "--max-examples", "20", "--seed", "18", "--workers", "1", "--max-time", "100", "--no-color", "--warnings", "off",
         ])
         let summary = run.output.split(separator: "\n").last { $0.contains("generated") }.map(String.init) ?? ""
         let generated = summary.split(separator: " ").first.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0

@@ -15,6 +15,7 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError as error:
     print(f"selenium is missing: {error}", file=sys.stderr)
@@ -99,7 +100,7 @@ try:
     a.find_element(By.CSS_SELECTOR, f"form[action='/proposals/{crm_id}/accept'] button").click()
     WebDriverWait(a, 10).until(lambda d: "/proposals/" not in d.current_url)
     try:
-        WebDriverWait(b, 5, poll_frequency=0.1).until(lambda d: "No proposals wait" in proposals_text(d) or
+        WebDriverWait(b, 5, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: "No proposals wait" in proposals_text(d) or
                                                       f"/proposals/{crm_id}" not in d.page_source and "CRM/R1" not in proposals_text(d))
         seconds = time.time() - started
         check("bob sees the move without reloading", b.execute_script("return window.relplanNotReloaded === true"), "the page reloaded")
