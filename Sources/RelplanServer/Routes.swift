@@ -248,7 +248,8 @@ struct Routes: Sendable {
             await api(request, context, write: true, bodyLimit: Self.importLimit) { db, call in try Self.importCSV(db, call) }
         }
         router.get("/calendar/:file") { request, context in
-            let file = context.parameters.get("file") ?? ""
+            let raw = context.parameters.get("file") ?? ""
+            let file = raw.removingPercentEncoding ?? raw
             guard file.hasSuffix(".ics"), file.count > 4 else {
                 return Reply.problem(.notFound, "not-found", "calendars are /calendar/GROUP.ics and /calendar/all.ics").response(secure: secure)
             }
@@ -396,7 +397,8 @@ struct Routes: Sendable {
             return Reply.problem(.contentTooLarge, "usage", "the body is larger than \(bodyLimit) bytes").response(secure: secure)
         }
         var path: [String: String] = [:]
-        for name in ["group", "code", "id", "file"] { if let value = context.parameters.get(name) { path[name] = value } }
+        // Path segments arrive percent-encoded (LÖN is L%C3%96N): decoded, as the query's values are.
+        for name in ["group", "code", "id", "file"] { if let value = context.parameters.get(name) { path[name] = value.removingPercentEncoding ?? value } }
         let query = Parameters(request.uri.query)
         // No code, zone or date holds a control character; PostgreSQL would refuse a NUL anyway.
         if let bad = (query.values.map { ($0.key, $0.value) } + path.map { ($0.key, $0.value) })

@@ -110,6 +110,17 @@ struct ServerAPITests {
         let nightly = try String(contentsOf: out.appendingPathComponent("calendar.ics"), encoding: .utf8)
         func uids(_ text: String) -> Set<String> { Set(text.components(separatedBy: "\r\n").filter { $0.hasPrefix("UID:") }) }
         #expect(uids(nightly) == uids(calendar.body) && !uids(nightly).isEmpty)
+
+        // Swedish codes in the path, percent-encoded as browsers and curl send them.
+        #expect(try f.run("admin", ["group", "create", "LÖN", "--name", "Lön och personal"]).status == 0)
+        #expect(try f.run("admin", ["member", "add", "LÖN", f.login("bob"), "--role", "release-manager"]).status == 0)
+        #expect(try cli(f, "bob", "plan", "create", "LÖN", "ÅR", "--title", "Årsskiftet").status == 0)
+        #expect(try cli(f, "bob", "release", "create", "LÖN", "Årsskifte", "--plan", "ÅR").status == 0)
+        let swedish = try server.request("GET", "/api/releases/L%C3%96N/%C3%85rsskifte", headers: auth(f, "dave"))
+        let shownSwedish = try cli(f, "dave", "release", "show", "LÖN/Årsskifte", "--format", "json").stdout
+        #expect(swedish.status == 200 && swedish.body == shownSwedish, "\(swedish)")
+        let lön = try server.request("GET", "/calendar/L%C3%96N.ics", headers: auth(f, "bob"))
+        #expect(lön.status == 200 && lön.body.hasPrefix("BEGIN:VCALENDAR"), "\(lön)")
     }
 
     @Test("writes follow ownership as the CLI's (403, the same words); a stale write is 409; proposals by their owners only")
