@@ -89,11 +89,16 @@ struct Call: Sendable {
 
     func instant(_ name: String) throws -> Date? {
         guard let text = query[name] else { return nil }
+        return try instant(text, name: name, kind: .usage)
+    }
+
+    /// `text` as a time (a date is its midnight) in `?tz=`; else a `kind` failure naming `name`.
+    func instant(_ text: String, name: String, kind: FailureKind) throws -> Date {
         let zone = try zone
         if let instant = try? TimestampParser.instant(text, in: zone) { return instant }
         var parser = try TimestampParser(timeZone: zone)
         if let day = try? parser.day(from: text) { return Date(timeIntervalSince1970: Double(parser.startOfDay(day)) / 1_000_000) }
-        throw Failure(.usage, "\(name): expected a timestamp like 2027-03-14T18:00+01:00 or a date like 2027-03-14, got \"\(text)\"")
+        throw Failure(kind, "\(name): expected a timestamp like 2027-03-14T18:00+01:00 or a date like 2027-03-14, got \"\(text)\"")
     }
 
     func ref() throws -> ReleaseRef {
@@ -117,6 +122,18 @@ struct MoveBody: Decodable {
     let override_freeze_reason: String?
 }
 
+struct BookBody: Decodable {
+    let environment: String
+    let start: String
+    let end: String
+    let confirm: Bool?
+}
+
+struct AdvanceBody: Decodable {
+    let to: String?
+    let if_version: Int?
+}
+
 struct RejectBody: Decodable {
     let reason: String
 }
@@ -137,8 +154,9 @@ struct Routes: Sendable {
     /// Every route and its methods, for 405 answers (MethodCheck); `add(to:)` registers the same.
     static let table: [(String, [HTTPRequest.Method])] = [
         ("/healthz", [.get]), ("/metrics", [.get]), ("/openapi.yaml", [.get]), ("/static/:file", [.get]), ("/api/releases", [.get]),
-        ("/api/releases/:group/:code", [.get]), ("/api/releases/:group/:code/move", [.post]), ("/api/windows", [.get]),
-        ("/api/conflicts", [.get]), ("/api/proposals", [.get]), ("/api/proposals/:id/accept", [.post]),
+        ("/api/releases/:group/:code", [.get]), ("/api/releases/:group/:code/move", [.post]), ("/api/releases/:group/:code/book", [.post]),
+        ("/api/releases/:group/:code/advance", [.post]), ("/api/windows", [.get]), ("/api/environments", [.get]), ("/api/bookings", [.get]),
+        ("/api/audit", [.get]), ("/api/conflicts", [.get]), ("/api/proposals", [.get]), ("/api/proposals/:id/accept", [.post]),
         ("/api/proposals/:id/reject", [.post]), ("/api/schedule/resolve", [.post]), ("/api/import", [.post]),
         ("/calendar/:file", [.get]), ("/events", [.get]), ("/login", [.get, .post]), ("/logout", [.post]), ("/", [.get]),
         ("/proposals/:id/accept", [.post]), ("/proposals/:id/reject", [.post]),
@@ -199,6 +217,60 @@ struct Routes: Sendable {
                 let warnings = try Releases(db).move(ref, to: window, overrideFreezeReason: reason,
                                                      expectedVersion: body.if_version, by: me)
                 return .json(.object([("release", ReleaseView.json(try Releases(db).show(ref))), ("warnings", .strings(warnings))]))
+            }
+        }
+        router.post("/api/releases/:group/:code/book") { request, context in
+            await api(request, context, write: true) { db, call in
+                // `relplan book GROUP/CODE ENV --start --end [--confirm]`; unreadable or reversed times are bad data.
+                let ref = try call.ref()
+                let body = try call.decode(BookBody.self)
+                guard !body.environment.isEmpty else { throw Failure(.usage, "\"environment\" is missing") }
+                let start = try call.instant(body.start, name: "start", kind: .invalid)
+                let end = try call.instant(body.end, name: "end", kind: .invalid)
+                guard end > start else { throw Failure(.invalid, "end must be after start") }
+                let booking = try Releases(db).book(ref, environment: body.environment, start: start, end: end,
+                                                    confirm: body.confirm ?? false, by: try Identity.current(db))
+                return .json(.object([("booking", PlanViews.booking(booking))]))
+            }
+        }
+        router.post("/api/releases/:group/:code/advance") { request, context in
+            await api(request, context, write: true) { db, call in
+                // `relplan release advance GROUP/CODE [--to S] [--if-version N]`; a refusal lists what is missing.
+                let ref = try call.ref()
+                let body = try call.decode(AdvanceBody.self)
+                let target = try body.to.map { text -> ReleaseStatus in
+                    do { return try ReleaseStatus(parsing: text) } catch { throw Failure(.usage, "to: \(error)") }
+                }
+                let step: (from: ReleaseStatus, to: ReleaseStatus)
+                do {
+                    step = try Releases(db).advance(ref, to: target, expectedVersion: body.if_version, by: try Identity.current(db))
+                } catch let refusal as TransitionRefusal {
+                    throw Failure(.invalid, "\(ref): \(refusal)")
+                }
+                return .json(.object([("from", .string(step.from.rawValue)), ("to", .string(step.to.rawValue)),
+                                      ("release", ReleaseView.json(try Releases(db).show(ref)))]))
+            }
+        }
+        router.get("/api/environments") { request, context in
+            await api(request, context) { db, _ in .json(PlanViews.environments(try SharedCalendar(db).environments()).json) }
+        }
+        router.get("/api/bookings") { request, context in
+            await api(request, context) { db, call in
+                .json(PlanViews.bookings(try Releases(db).bookings(environment: call.query["environment"])).json)
+            }
+        }
+        router.get("/api/audit") { request, context in
+            await api(request, context) { db, call in
+                // `relplan audit --format json [--group] [--release] [--since] [--limit]`.
+                let ref = try call.query["release"].map { text -> ReleaseRef in
+                    do { return try ReleaseRef(parsing: text) } catch { throw Failure(.usage, "release: \(error)") }
+                }
+                let limit = try call.query["limit"].map { text -> Int in
+                    guard let n = Int(text), n >= 1 else { throw Failure(.usage, "limit: expected a whole number of at least 1, got \"\(text)\"") }
+                    return n
+                } ?? 1000
+                return .json(PlanViews.audit(try AuditTrail(db).entries(group: call.query["group"], release: ref,
+                                                                       since: try call.instant("since"), limit: limit)).json)
             }
         }
         router.get("/api/windows") { request, context in

@@ -312,4 +312,101 @@ struct ServerAPITests {
         #expect(try server.request("GET", "/events").status == 401)
         #expect(server.stop() == 0, "graceful shutdown with a stream open")
     }
+
+    @Test("environments, bookings and the audit trail as the CLI lists them; booking and advancing follow ownership (403, the CLI's words), taken is 409, bad times 422")
+    func bookingsAndAdvance() throws {
+        let f = try setUp()
+        defer { f.drop() }
+        #expect(try f.run("admin", ["env", "create", "TEST-INT", "--name", "Integrationstest", "--kind", "test", "--capacity", "1"]).status == 0)
+        let server = try ServerProcess(database: f.database)
+        defer { server.stop() }
+        let start = "2030-03-04T08:00+01:00", end = "2030-03-06T17:00+01:00"
+        func book(_ name: String, _ release: String, _ body: String) throws -> HTTPReply {
+            try server.request("POST", "/api/releases/\(release)/book", headers: json(f, name), body: body)
+        }
+        let both = #"{"environment": "TEST-INT", "start": "\#(start)", "end": "\#(end)", "confirm": true}"#
+
+        for path in ["/api/environments", "/api/bookings", "/api/audit"] {
+            #expect(try server.request("GET", path).status == 401, "\(path)")
+        }
+        for path in ["/api/releases/CRM/R1/book", "/api/releases/CRM/R1/advance"] {
+            let anonymous = try server.request("POST", path, headers: ["Content-Type": "application/json"], body: both)
+            #expect(anonymous.status == 401 && anonymous.header("WWW-Authenticate") != nil, "\(path): \(anonymous)")
+        }
+
+        // Everyone sees the environments, byte for byte as `relplan env list --format json`.
+        for name in ["alice", "dave"] {
+            let environments = try server.request("GET", "/api/environments", headers: auth(f, name))
+            let listed = try cli(f, name, "env", "list", "--format", "json").stdout
+            #expect(environments.status == 200 && environments.body == listed, "\(environments)")
+        }
+
+        // alice may not book for HR, carol (a member) not even for CRM: the CLI's words.
+        let cliRefused = try cli(f, "alice", "book", "HR/PAY-7", "TEST-INT", "--start", start, "--end", end, "--confirm")
+        #expect(cliRefused.status == 77, "\(cliRefused)")
+        let refused = try book("alice", "HR/PAY-7", both)
+        #expect(refused.status == 403 && "relplan: \(refused.json?["detail"] as? String ?? "")\n" == cliRefused.stderr, "\(refused) vs \(cliRefused)")
+        #expect(try book("carol", "CRM/R1", both).status == 403)
+
+        // alice confirms TEST-INT for CRM/R1; bob confirming the same days is taken, in the CLI's words.
+        let booked = try book("alice", "CRM/R1", both)
+        let booking = booked.json?["booking"] as? [String: Any]
+        #expect(booked.status == 200 && booking?["status"] as? String == "confirmed" && booking?["release"] as? String == "CRM/R1"
+                && booking?["environment"] as? String == "TEST-INT", "\(booked)")
+        let cliTaken = try cli(f, "bob", "book", "HR/PAY-7", "TEST-INT", "--start", start, "--end", end, "--confirm")
+        #expect(cliTaken.status == 75 && cliTaken.stderr.contains("CRM/R1"), "\(cliTaken)")
+        let taken = try book("bob", "HR/PAY-7", both)
+        #expect(taken.status == 409 && taken.header("Content-Type") == "application/problem+json", "\(taken)")
+        #expect("relplan: \(taken.json?["detail"] as? String ?? "")\n" == cliTaken.stderr, "\(taken.body) vs \(cliTaken.stderr)")
+        // Tentatively is fine; bad times are bad data.
+        let tentative = try book("bob", "HR/PAY-7", #"{"environment": "TEST-INT", "start": "\#(start)", "end": "\#(end)"}"#)
+        #expect(tentative.status == 200 && (tentative.json?["booking"] as? [String: Any])?["status"] as? String == "tentative", "\(tentative)")
+        let unreadable = try book("bob", "HR/PAY-7", #"{"environment": "TEST-INT", "start": "den fjärde", "end": "\#(end)"}"#)
+        #expect(unreadable.status == 422 && (unreadable.json?["detail"] as? String)?.hasPrefix("start: expected a timestamp") == true, "\(unreadable)")
+        let reversed = try book("bob", "HR/PAY-7", #"{"environment": "TEST-INT", "start": "\#(end)", "end": "\#(start)"}"#)
+        #expect(reversed.status == 422, "\(reversed)")
+        #expect(try book("bob", "HR/PAY-7", #"{"environment": "NOPE", "start": "\#(start)", "end": "\#(end)"}"#).status == 404)
+        #expect(try book("bob", "HR/PAY-7", #"{"start": "\#(start)", "end": "\#(end)"}"#).status == 400)
+
+        // Every person sees both bookings; by environment, and an unknown one is 404.
+        let bookings = try server.request("GET", "/api/bookings?environment=TEST-INT", headers: auth(f, "dave"))
+        let rows = (bookings.json?["bookings"] as? [[String: Any]])?.map { "\($0["release"] ?? "") \($0["status"] ?? "")" }
+        #expect(bookings.status == 200 && rows == ["CRM/R1 confirmed", "HR/PAY-7 tentative"], "\(bookings)")
+        #expect(try server.request("GET", "/api/bookings?environment=NOPE", headers: auth(f, "dave")).status == 404)
+        let shown = try cli(f, "carol", "release", "show", "CRM/R1", "--format", "json").stdout
+        let shownBookings = (try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any])?["bookings"] as? [[String: Any]]
+        #expect(shownBookings?.first?["start"] as? String == booking?["start"] as? String && shownBookings?.count == 1, "\(shown)")
+
+        // Advancing: HR's release is bob's, not alice's (the CLI's words); a skipped step is 422; a stale version 409.
+        let cliAdvance = try cli(f, "alice", "release", "advance", "HR/PAY-7")
+        #expect(cliAdvance.status == 77, "\(cliAdvance)")
+        let notOwner = try server.request("POST", "/api/releases/HR/PAY-7/advance", headers: json(f, "alice"), body: "{}")
+        #expect(notOwner.status == 403 && "relplan: \(notOwner.json?["detail"] as? String ?? "")\n" == cliAdvance.stderr, "\(notOwner) vs \(cliAdvance)")
+        let version = try server.request("GET", "/api/releases/HR/PAY-7", headers: auth(f, "bob")).json?["version"] as? Int
+        let advanced = try server.request("POST", "/api/releases/HR/PAY-7/advance", headers: json(f, "bob"), body: #"{"if_version": \#(version ?? 0)}"#)
+        #expect(advanced.status == 200 && advanced.json?["from"] as? String == "planned" && advanced.json?["to"] as? String == "building"
+                && (advanced.json?["release"] as? [String: Any])?["status"] as? String == "building", "\(advanced)")
+        let stale = try server.request("POST", "/api/releases/HR/PAY-7/advance", headers: json(f, "bob"), body: #"{"if_version": \#(version ?? 0)}"#)
+        #expect(stale.status == 409, "\(stale)")
+        let cliSkip = try cli(f, "bob", "release", "advance", "HR/PAY-7", "--to", "closed")
+        #expect(cliSkip.status == 65, "\(cliSkip)")
+        let skip = try server.request("POST", "/api/releases/HR/PAY-7/advance", headers: json(f, "bob"), body: #"{"to": "closed"}"#)
+        #expect(skip.status == 422 && "relplan: \(skip.json?["detail"] as? String ?? "")\n" == cliSkip.stderr, "\(skip) vs \(cliSkip)")
+        #expect(try server.request("POST", "/api/releases/HR/PAY-7/advance", headers: json(f, "bob"), body: #"{"to": "nonsense"}"#).status == 400)
+
+        // The audit trail, byte for byte as `relplan audit --format json`, with the same filters.
+        for query in ["release=HR/PAY-7", "group=CRM&limit=3", "since=2000-01-01"] {
+            let arguments = query.split(separator: "&").flatMap { pair -> [String] in
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                return ["--\(parts[0])", parts[1]]
+            }
+            let audit = try server.request("GET", "/api/audit?\(query)", headers: auth(f, "bob"))
+            let listed = try CLI.run(["audit", "--format", "json"] + arguments, database: f.database, user: f.login("bob"),
+                                     environment: ["PGPASSWORD": Self.password("bob")])
+            #expect(audit.status == 200 && audit.body == listed.stdout && !((audit.json?["entries"] as? [Any]) ?? []).isEmpty,
+                    "\(query): \(audit.body.prefix(600)) vs \(listed)")
+        }
+        #expect(try server.request("GET", "/api/audit?limit=0", headers: auth(f, "bob")).status == 400)
+        #expect(try server.request("GET", "/api/audit?group=NOPE", headers: auth(f, "bob")).status == 404)
+    }
 }
