@@ -41,10 +41,7 @@ struct EnvironmentCommand: ParsableCommand {
 
         func run() throws {
             try connection.run { db in
-                let rows = try SharedCalendar(db).environments().map { e -> [Cell] in
-                    [.text(e.code), .text(e.name), .text(e.kind.rawValue), .int(e.capacity)]
-                }
-                output.print(Listing(noun: "environments", columns: ["code", "name", "kind", "capacity"], rows: rows), zone: .current)
+                output.print(PlanViews.environments(try SharedCalendar(db).environments()), zone: .current)
             }
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReleaseCore
 import ReleaseStore
+import RelplanViews
 import Reporting
 
 struct GroupCommand: ParsableCommand {
@@ -159,12 +160,8 @@ struct AuditCommand: ParsableCommand {
         let zone = try time.zone
         try connection.run { db in
             let table = output.format == .table
-            let rows = try AuditTrail(db).entries(group: group, release: ref, since: since, limit: limit).map { e -> [Cell] in
-                [.int(Int(e.id)), .timestamp(e.at), .text(e.login), .text(e.actingRole), .text(e.table), .text(e.operation.lowercased()),
-                 .text(table ? Self.shortened(e.rowKey) : e.rowKey), .text(e.group), .text(e.release), .text(e.change)]
-            }
-            output.print(Listing(noun: "entries", columns: ["id", "at", "login", "acting_role", "table", "operation", "row", "group", "release", "change"],
-                                 rows: rows), zone: zone)
+            let entries = try AuditTrail(db).entries(group: group, release: ref, since: since, limit: limit)
+            output.print(PlanViews.audit(entries, rowKey: table ? { Self.shortened($0) } : { $0 }), zone: zone)
         }
     }
 
