@@ -45,7 +45,7 @@ let package = Package(
         // Files people write: CSV exports, YAML mappings and release models.
         .target(
             name: "Importing",
-            dependencies: ["ReleaseCore", "ReleaseStore", "Scheduling", "Yams"]
+            dependencies: ["Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Yams"]
         ),
         // Conflicts and plans rendered as text, JSON, CSV, Markdown, HTML and iCalendar.
         .target(

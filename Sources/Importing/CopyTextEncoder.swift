@@ -1,10 +1,10 @@
 import Foundation
+import Postgres
 import ReleaseCore
 
-/// Writes validated rows as PostgreSQL `COPY ... FROM STDIN` text format: one line per row,
-/// columns separated by tabs, `\N` for NULL, and backslash, tab, newline and carriage return
-/// escaped with a backslash. The staging table's columns are `CopyTextEncoder.columns`, in
-/// that order.
+/// Writes validated rows as PostgreSQL `COPY ... FROM STDIN` text format (`Postgres.CopyText`
+/// owns the format; this knows which cells go in which column). The staging table's columns are
+/// `CopyTextEncoder.columns`, in that order.
 public enum CopyTextEncoder {
     /// The staging columns, in the order every line gives them.
     public static let columns = [
@@ -20,7 +20,7 @@ public enum CopyTextEncoder {
     /// no per-byte capacity or uniqueness checks.
     static func append(_ row: ValidatedRow, to out: inout CopyOutput) {
         out.reserve(bound(row))
-        var writer = CopyWriter(cursor: out.base + out.count, cache: out.instants)
+        var writer = RowWriter(cursor: out.base + out.count, cache: out.instants)
         writer.integer(row.line)
         writer.tab()
         writer.integer(row.releaseNumber)
@@ -42,7 +42,7 @@ public enum CopyTextEncoder {
     }
 
     /// The release columns of a row that repeats its release's previous row: the keys only.
-    private static func appendRepeat(_ row: ValidatedRow, _ writer: inout CopyWriter) {
+    private static func appendRepeat(_ row: ValidatedRow, _ writer: inout RowWriter) {
         writer.text(row[.group])
         writer.tab(); writer.null()  // plan
         writer.tab(); writer.null()  // plan_title
@@ -53,7 +53,7 @@ public enum CopyTextEncoder {
         }
     }
 
-    private static func appendReleaseCells(_ row: ValidatedRow, _ writer: inout CopyWriter) {
+    private static func appendReleaseCells(_ row: ValidatedRow, _ writer: inout RowWriter) {
         writer.text(row[.group])
         writer.text(row[.plan])
         writer.text(row[.planTitle])
@@ -174,57 +174,45 @@ struct InstantTextCache {
     }
 }
 
-/// A cursor into memory reserved beforehand.
-struct CopyWriter {
-    var cursor: UnsafeMutablePointer<UInt8>
+/// The importer's cells over the COPY text writer: empty text is NULL, CR is dropped (it only
+/// ever comes before LF), and instants come from the cache when they repeat.
+struct RowWriter {
+    var copy: CopyTextWriter
     let cache: InstantTextCache
 
-    @inline(__always)
-    mutating func byte(_ value: UInt8) {
-        cursor.pointee = value
-        cursor += 1
+    init(cursor: UnsafeMutablePointer<UInt8>, cache: InstantTextCache) {
+        copy = CopyTextWriter(cursor: cursor)
+        self.cache = cache
     }
 
-    @inline(__always)
-    mutating func tab() {
-        byte(0x09)
+    var cursor: UnsafeMutablePointer<UInt8> {
+        get { copy.cursor }
+        set { copy.cursor = newValue }
     }
 
-    @inline(__always)
-    mutating func null() {
-        byte(UInt8(ascii: "\\"))
-        byte(UInt8(ascii: "N"))
-    }
+    @inline(__always) mutating func byte(_ value: UInt8) { copy.byte(value) }
+    @inline(__always) mutating func tab() { copy.tab() }
+    @inline(__always) mutating func null() { copy.null() }
+    @inline(__always) mutating func integer(_ value: Int) { copy.integer(value) }
+    @inline(__always) mutating func arrayElement(_ bytes: UnsafeBufferPointer<UInt8>) { copy.arrayElement(bytes) }
 
     /// A tab, then the value escaped, or `\N` when it is empty.
     @inline(__always)
     mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) {
-        tab()
+        copy.tab()
         if bytes.isEmpty {
-            null()
-            return
-        }
-        for value in bytes {
-            if value > 0x0D && value != UInt8(ascii: "\\") {
-                byte(value)
-                continue
-            }
-            switch value {
-            case UInt8(ascii: "\\"): byte(value); byte(value)
-            case 0x09: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "t"))
-            case 0x0A: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "n"))
-            case 0x0D: break  // only ever before LF (RowValidator's text rule): CR LF is stored as LF
-            default: byte(value)
-            }
+            copy.null()
+        } else {
+            copy.escaped(bytes, droppingCarriageReturns: true)
         }
     }
 
     /// A tab, then RFC 3339 in UTC, or `\N`.
     @inline(__always)
     mutating func instant(_ micros: Int64?, column: Int) {
-        tab()
+        copy.tab()
         guard let micros else {
-            null()
+            copy.null()
             return
         }
         if let count = cache.write(micros, column: column, to: cursor) {
@@ -234,34 +222,5 @@ struct CopyWriter {
         let count = CivilCalendar.writeRFC3339(unixMicroseconds: micros, to: cursor)
         cache.store(micros, column: column, from: cursor, count: count)
         cursor += count
-    }
-
-    mutating func integer(_ value: Int) {
-        var rest = value.magnitude
-        if value < 0 { byte(UInt8(ascii: "-")) }
-        var scale: UInt = 1
-        while rest / scale >= 10 { scale *= 10 }
-        while scale > 0 {
-            byte(UInt8(truncatingIfNeeded: 0x30 + rest / scale))
-            rest %= scale
-            scale /= 10
-        }
-    }
-
-    /// An element of a quoted array literal: `"` and `\` get a backslash for the array
-    /// parser, and every backslash then gets another for COPY.
-    mutating func arrayElement(_ bytes: UnsafeBufferPointer<UInt8>) {
-        for value in bytes {
-            switch value {
-            case UInt8(ascii: "\""):
-                byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "\\")); byte(value)
-            case UInt8(ascii: "\\"):
-                for _ in 0..<4 { byte(value) }
-            case 0x09: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "t"))
-            case 0x0A: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "n"))
-            case 0x0D: byte(UInt8(ascii: "\\")); byte(UInt8(ascii: "r"))
-            default: byte(value)
-            }
-        }
     }
 }

@@ -87,21 +87,39 @@ public final class Connection {
 
     // MARK: Statements
 
-    /// Runs one statement with `$n` parameters and returns its rows.
+    /// Runs one statement whose interpolated values travel as `$n` parameters, and returns its rows.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
+    public func query(_ sql: SQL) throws -> QueryResult {
+        try run(sql.text, sql.binds)
+    }
+
+    /// `query` for statements run for their effect; returns the number of rows affected.
+    @discardableResult
+    public func execute(_ sql: SQL) throws -> Int {
+        try run(sql.text, sql.binds).affectedRows
+    }
+
+    /// Runs one statement with `$n` placeholders and their values given apart. Prefer `query(_: SQL)`,
+    /// which numbers them itself; the parameters are required here so that an interpolated string
+    /// without them is an `SQL` (binds), never text pasted into this one.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> QueryResult {
+        try run(sql, parameters.map(\.postgresValue))
+    }
+
+    /// `query(_:_:)` for statements run for their effect; returns the number of rows affected.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> Int {
+        try run(sql, parameters.map(\.postgresValue)).affectedRows
+    }
+
+    private func run(_ sql: String, _ parameters: [PostgresValue]) throws -> QueryResult {
         let handle = try requireHandle(sql)
         let values = try checkedValues(parameters, statement: sql)
         let result = withParameters(values) { types, pointers in
             PQexecParams(handle, sql, Int32(values.count), types, pointers, nil, nil, 0)
         }
         return try checked(result, statement: sql, connection: handle)
-    }
-
-    /// `query` for statements run for their effect; returns the number of rows affected.
-    @discardableResult
-    public func execute(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
-        try query(sql, parameters).affectedRows
     }
 
     /// Runs a script of several statements without parameters (migrations, session set-up).
@@ -121,7 +139,7 @@ public final class Connection {
     @discardableResult
     public func query(prepared name: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
         let handle = try requireHandle(name)
-        let values = try checkedValues(parameters, statement: name)
+        let values = try checkedValues(parameters.map(\.postgresValue), statement: name)
         let result = withParameters(values) { _, pointers in
             PQexecPrepared(handle, name, Int32(values.count), pointers, nil, nil, 0)
         }
@@ -129,23 +147,22 @@ public final class Connection {
     }
 
     /// PostgreSQL text cannot hold NUL; refuse rather than let C strings cut the value short.
-    private func checkedValues(_ parameters: [any PostgresEncodable], statement: String) throws -> [PostgresValue] {
-        try parameters.enumerated().map { index, parameter in
-            let value = parameter.postgresValue
+    private func checkedValues(_ values: [PostgresValue], statement: String) throws -> [PostgresValue] {
+        for (index, value) in values.enumerated() {
             if let text = value.text, text.utf8.contains(0) {
                 throw PostgresError(
                     kind: .client, message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold",
                     statement: statement)
             }
-            return value
         }
+        return values
     }
 
     func checked(_ result: OpaquePointer?, statement: String?, connection: OpaquePointer) throws -> QueryResult {
         guard let result else { throw PostgresError.lost(connection, statement: statement) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN, PGRES_COPY_OUT:
-            return QueryResult(result)
+            return QueryResult(result, statement: statement)
         default:
             let error = PostgresError(result: result, statement: statement, connection: connection)
             PQclear(result)

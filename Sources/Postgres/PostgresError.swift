@@ -4,7 +4,7 @@ import Foundation
 /// An error from the server or from libpq, with everything the server said about it.
 ///
 /// The server's fields are kept as they came, so callers can branch on `sqlState`
-/// (`23505` unique violation, `42501` insufficient privilege, `40001` serialization failure …)
+/// (`.uniqueViolation`, `.insufficientPrivilege`, `.serializationFailure` …)
 /// and still show a person the primary message, detail and hint.
 public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
@@ -22,7 +22,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     public var kind: Kind
     /// Five-character SQLSTATE, for `.server` errors.
-    public var sqlState: String?
+    public var sqlState: SQLState?
     public var message: String
     public var detail: String?
     public var hint: String?
@@ -31,9 +31,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public var column: String?
     /// The statement that failed, as sent (values travel separately, so it holds no data).
     public var statement: String?
+    /// For `.connectionLost` and the server going away: the connection broke while the transaction
+    /// was being committed, so it may have committed or not; no one can tell without looking.
+    public var mayHaveCommitted = false
 
     public init(
-        kind: Kind, message: String, sqlState: String? = nil, detail: String? = nil, hint: String? = nil,
+        kind: Kind, message: String, sqlState: SQLState? = nil, detail: String? = nil, hint: String? = nil,
         constraint: String? = nil, table: String? = nil, column: String? = nil, statement: String? = nil
     ) {
         self.kind = kind
@@ -57,26 +60,37 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     /// Serialization failures and deadlocks: the transaction did not commit and may simply be run again.
     public var isRetryableTransactionFailure: Bool {
-        kind == .server && (sqlState == "40001" || sqlState == "40P01")
+        guard kind == .server else { return false }
+        switch sqlState {
+        case .serializationFailure, .deadlockDetected: return true
+        default: return false
+        }
     }
 
     /// Lock or statement timeouts, and the server shutting down: nothing was done, trying later may work.
     public var isTemporary: Bool {
         if isRetryableTransactionFailure { return true }
-        guard kind == .server, let sqlState else { return false }
-        return ["55P03", "57014", "57P01", "57P02", "57P03", "53300"].contains(sqlState)
+        guard kind == .server else { return false }
+        switch sqlState {
+        case .lockNotAvailable, .queryCanceled, .adminShutdown, .crashShutdown, .cannotConnectNow, .tooManyConnections: return true
+        default: return false
+        }
     }
 
-    public var isInsufficientPrivilege: Bool { kind == .server && sqlState == "42501" }
+    public var isInsufficientPrivilege: Bool { kind == .server && sqlState == .insufficientPrivilege }
 
     /// A write refused because the session cannot write (`25006`): a hot standby, or a read-only
     /// transaction. Nothing was changed; the primary would have taken it.
-    public var isReadOnlyServer: Bool { kind == .server && sqlState == "25006" }
+    public var isReadOnlyServer: Bool { kind == .server && sqlState == .readOnlySQLTransaction }
 
     /// The server ending sessions because it shuts down, restarts after a crash, or is not ready
     /// yet (`57P01`, `57P02`, `57P03`): what a session sees while its database fails over.
     public var isServerGoingAway: Bool {
-        kind == .server && ["57P01", "57P02", "57P03"].contains(sqlState ?? "")
+        guard kind == .server else { return false }
+        switch sqlState {
+        case .adminShutdown, .crashShutdown, .cannotConnectNow: return true
+        default: return false
+        }
     }
 
     /// For `.connectionFailed`: the servers libpq tried, in order, and why each gave up.
@@ -166,7 +180,7 @@ extension PostgresError {
             // "server closed the connection unexpectedly", even before PQstatus says so.
             kind: lost || field(CLIBPQ_DIAG_SQLSTATE) == nil ? .connectionLost : .server,
             message: primary.isEmpty ? Self.connectionMessage(connection) : primary,
-            sqlState: field(CLIBPQ_DIAG_SQLSTATE),
+            sqlState: field(CLIBPQ_DIAG_SQLSTATE).map(SQLState.init(rawValue:)),
             detail: field(CLIBPQ_DIAG_MESSAGE_DETAIL),
             hint: field(CLIBPQ_DIAG_MESSAGE_HINT),
             constraint: field(CLIBPQ_DIAG_CONSTRAINT_NAME),

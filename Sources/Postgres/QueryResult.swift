@@ -6,9 +6,14 @@ public final class QueryResult {
     private let result: OpaquePointer
     public let rowCount: Int
     public let columnCount: Int
+    /// The statement that made these rows, for errors.
+    public let statement: String?
+    /// Column numbers by name, asked of libpq once per name and result rather than once per row.
+    private var numbers: [String: Int] = [:]
 
-    init(_ result: OpaquePointer) {
+    init(_ result: OpaquePointer, statement: String? = nil) {
         self.result = result
+        self.statement = statement
         rowCount = Int(PQntuples(result))
         columnCount = Int(PQnfields(result))
     }
@@ -25,15 +30,20 @@ public final class QueryResult {
         (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
     }
 
-    /// Index of a column by name; throws a decoding error naming the columns there are.
+    /// Index of a column by name; throws a decoding error naming the column, the statement and
+    /// the columns there are.
     public func columnIndex(_ name: String) throws -> Int {
-        let index = Int(PQfnumber(result, "\"\(name)\""))
-        guard index >= 0 else {
+        if let number = numbers[name] { return number }
+        // Quoted, so that PQfnumber neither folds case nor reads the name as SQL.
+        let number = Int(PQfnumber(result, SQL.quotedIdentifier(name)))
+        guard number >= 0 else {
             throw PostgresError(
                 kind: .decoding,
-                message: "no column \"\(name)\" in the result (columns: \(columnNames.joined(separator: ", ")))")
+                message: "no column \"\(name)\" in the result (columns: \(columnNames.joined(separator: ", ")))",
+                column: name, statement: statement)
         }
-        return index
+        numbers[name] = number
+        return number
     }
 
     public var rows: Rows { Rows(result: self) }
@@ -43,19 +53,32 @@ public final class QueryResult {
     /// The first row, if any: for queries that look one thing up.
     public var first: Row? { rowCount > 0 ? row(0) : nil }
 
+    /// Every row as a tuple of the types given, one per column in order:
+    /// `try result.decode((String, Int?).self)`.
+    public func decode<each Column: PostgresDecodable>(_ types: (repeat each Column).Type) throws -> [(repeat each Column)] {
+        try rows.map { try $0.decode(types) }
+    }
+
     // MARK: Raw access for decoders
 
     func isNull(_ row: Int, _ column: Int) -> Bool { PQgetisnull(result, Int32(row), Int32(column)) == 1 }
 
     func bytes(_ row: Int, _ column: Int) -> UnsafeBufferPointer<UInt8> {
         let length = Int(PQgetlength(result, Int32(row), Int32(column)))
-        let pointer = UnsafeRawPointer(PQgetvalue(result, Int32(row), Int32(column))!)
-        return UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: length)
+        guard let value = PQgetvalue(result, Int32(row), Int32(column)) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: length)
     }
 
     func typeOID(_ column: Int) -> UInt32 { PQftype(result, Int32(column)) }
 
     func name(_ column: Int) -> String { String(cString: PQfname(result, Int32(column))) }
+
+    func checkColumn(_ column: Int) throws {
+        guard column >= 0, column < columnCount else {
+            throw PostgresError(
+                kind: .decoding, message: "no column \(column) in the result (\(columnCount) columns)", statement: statement)
+        }
+    }
 }
 
 @available(*, unavailable)
@@ -69,38 +92,63 @@ public struct Rows: RandomAccessCollection {
     public subscript(position: Int) -> Row { Row(result: result, index: position) }
 }
 
-/// One row; columns are read by position or name and decoded to the type asked for.
+/// One row; columns are read by name, as a typed tuple, or by position, and decoded to the type asked for.
 public struct Row {
     let result: QueryResult
     public let index: Int
 
     public func isNull(_ column: Int) -> Bool { result.isNull(index, column) }
 
-    /// Decodes a column; a NULL or a value of another type is an error that names the column.
+    public func isNull(_ column: String) throws -> Bool { result.isNull(index, try result.columnIndex(column)) }
+
+    /// Decodes a column; a NULL (unless `T` is optional) or a value of another type is an error
+    /// that names the column.
     public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, _ column: Int) throws -> T {
         guard !result.isNull(index, column) else {
-            throw PostgresError(kind: .decoding, message: "column \"\(result.name(column))\" is NULL, expected \(T.self)")
+            try result.checkColumn(column)
+            return try T.decodeNull(column: result.name(column))
         }
         return try T.decode(result.bytes(index, column), typeOID: result.typeOID(column), column: result.name(column))
     }
 
-    /// Decodes a column that may be NULL.
-    public func decode<T: PostgresDecodable>(_ type: T?.Type = T?.self, _ column: Int) throws -> T? {
-        guard !result.isNull(index, column) else { return nil }
-        return try T.decode(result.bytes(index, column), typeOID: result.typeOID(column), column: result.name(column))
-    }
-
+    /// Decodes the column of that name (its number is looked up once per result).
     public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, _ column: String) throws -> T {
         try decode(type, result.columnIndex(column))
     }
 
-    public func decode<T: PostgresDecodable>(_ type: T?.Type = T?.self, _ column: String) throws -> T? {
+    /// `row[“code”]`-style access that reads as a decode: `try row.decode("code", as: String.self)`.
+    public func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
         try decode(type, result.columnIndex(column))
+    }
+
+    /// The whole row as a tuple of the types given, one per column in order: a statement of
+    /// three columns read as `try row.decode((String, Int, Date?).self)`. A different number of
+    /// columns is an error naming the statement.
+    public func decode<each Column: PostgresDecodable>(_ types: (repeat each Column).Type) throws -> (repeat each Column) {
+        var arity = 0
+        for _ in repeat (each Column).self { arity += 1 }
+        guard arity == result.columnCount else {
+            throw PostgresError(
+                kind: .decoding,
+                message: "the result has \(result.columnCount) columns (\(result.columnNames.joined(separator: ", "))), read as \(arity)",
+                statement: result.statement)
+        }
+        var column = 0
+        func next<T: PostgresDecodable>(_ type: T.Type) throws -> T {
+            defer { column += 1 }
+            return try decode(type, column)
+        }
+        return (repeat try next((each Column).self))
     }
 
     /// A column as text whatever its type, for printing.
     public func text(_ column: Int) -> String? {
         result.isNull(index, column) ? nil : String(decoding: result.bytes(index, column), as: UTF8.self)
+    }
+
+    /// The column of that name as text whatever its type.
+    public func text(_ column: String) throws -> String? {
+        text(try result.columnIndex(column))
     }
 }
 
@@ -110,6 +158,22 @@ extension Row: Sendable {}
 /// A Swift type that a column can be decoded into, from PostgreSQL's text format.
 public protocol PostgresDecodable {
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> Self
+    /// What a NULL in the column decodes to: an error, except for optionals.
+    static func decodeNull(column: String) throws -> Self
+}
+
+extension PostgresDecodable {
+    public static func decodeNull(column: String) throws -> Self {
+        throw PostgresError(kind: .decoding, message: "column \"\(column)\" is NULL, expected \(Self.self)", column: column)
+    }
+}
+
+extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, typeOID: UInt32, column: String) throws -> Wrapped? {
+        try Wrapped.decode(bytes, typeOID: typeOID, column: column)
+    }
+
+    public static func decodeNull(column: String) throws -> Wrapped? { nil }
 }
 
 func mismatch(_ column: String, _ expected: String, _ oid: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> PostgresError {

@@ -133,8 +133,8 @@ public struct ImportStore {
     // MARK: Before reading
 
     public func knownCodes() throws -> ImportCodes {
-        func codes(_ sql: String) throws -> Set<String> {
-            Set(try db.query(sql).rows.map { try $0.decode(String.self, 0) })
+        func codes(_ sql: SQL) throws -> Set<String> {
+            Set(try db.query(sql).rows.map { try $0.decode(String.self, "code") })
         }
         return ImportCodes(
             groups: try codes("SELECT code FROM management_group"),

@@ -9,18 +9,18 @@ enum Lookup {
         case group, environment, window, freeze, model
 
         /// Whole statements per table: identifiers are never pasted into SQL, not even constant ones.
-        var idByCode: String {
+        func idByCode(_ code: String) -> SQL {
             switch self {
-            case .group: "SELECT id FROM management_group WHERE code = $1"
-            case .environment: "SELECT id FROM environment WHERE code = $1"
-            case .window: "SELECT id FROM service_window WHERE code = $1"
-            case .freeze: "SELECT id FROM change_freeze WHERE code = $1"
+            case .group: "SELECT id FROM management_group WHERE code = \(code)"
+            case .environment: "SELECT id FROM environment WHERE code = \(code)"
+            case .window: "SELECT id FROM service_window WHERE code = \(code)"
+            case .freeze: "SELECT id FROM change_freeze WHERE code = \(code)"
             // The shared model; a group's own is found by `model(_:group:_:)`.
-            case .model: "SELECT id FROM release_model WHERE code = $1 AND group_id IS NULL ORDER BY version DESC LIMIT 1"
+            case .model: "SELECT id FROM release_model WHERE code = \(code) AND group_id IS NULL ORDER BY version DESC LIMIT 1"
             }
         }
 
-        var allCodes: String {
+        var allCodes: SQL {
             switch self {
             case .group: "SELECT code FROM management_group"
             case .environment: "SELECT code FROM environment"
@@ -44,10 +44,10 @@ enum Lookup {
     /// `code` is looked up in NFC, the form codes are stored in (sql/0016).
     static func id(_ table: Table, _ code: String, _ db: Connection) throws -> Int {
         let code = CodeKind.canonical(code)
-        if let row = try db.query(table.idByCode, [code]).first {
-            return try row.decode(Int.self, 0)
+        if let row = try db.query(table.idByCode(code)).first {
+            return try row.decode(Int.self, "id")
         }
-        let all = try db.query(table.allCodes).rows.map { try $0.decode(String.self, 0) }
+        let all = try db.query(table.allCodes).rows.map { try $0.decode(String.self, "code") }
         throw StoreError.notFound(kind: table.noun, code: code, suggestion: Suggestions.nearest(to: code, in: all))
     }
 
@@ -61,13 +61,13 @@ enum Lookup {
     static func model(_ code: String, group groupID: Int, _ db: Connection) throws -> Int {
         let code = CodeKind.canonical(code)
         if let row = try db.query("""
-            SELECT id FROM release_model WHERE code = $1 AND (group_id = $2 OR group_id IS NULL)
+            SELECT id FROM release_model WHERE code = \(code) AND (group_id = \(groupID) OR group_id IS NULL)
             ORDER BY group_id IS NULL, version DESC LIMIT 1
-            """, [code, groupID]).first {
-            return try row.decode(Int.self, 0)
+            """).first {
+            return try row.decode(Int.self, "id")
         }
-        let all = try db.query("SELECT DISTINCT code FROM release_model WHERE group_id = $1 OR group_id IS NULL", [groupID]).rows
-            .map { try $0.decode(String.self, 0) }
+        let all = try db.query("SELECT DISTINCT code FROM release_model WHERE group_id = \(groupID) OR group_id IS NULL").rows
+            .map { try $0.decode(String.self, "code") }
         throw StoreError.notFound(kind: "release model", code: code, suggestion: Suggestions.nearest(to: code, in: all))
     }
 
@@ -75,16 +75,15 @@ enum Lookup {
     static func release(_ ref: ReleaseRef, _ db: Connection) throws -> ReleaseKey {
         if let row = try db.query("""
             SELECT r.id, r.group_id, r.row_version, r.status FROM release r JOIN management_group g ON g.id = r.group_id
-            WHERE g.code = $1 AND r.code = $2
-            """, [ref.group, ref.code]).first {
-            return ReleaseKey(
-                ref: ref, id: try row.decode(Int64.self, 0), groupID: try row.decode(Int.self, 1),
-                version: try row.decode(Int.self, 2), status: try row.decode(String.self, 3))
+            WHERE g.code = \(ref.group) AND r.code = \(ref.code)
+            """).first {
+            let (id, groupID, version, status) = try row.decode((Int64, Int, Int, String).self)
+            return ReleaseKey(ref: ref, id: id, groupID: groupID, version: version, status: status)
         }
         _ = try id(.group, ref.group, db)
         let codes = try db.query("""
-            SELECT r.code FROM release r JOIN management_group g ON g.id = r.group_id WHERE g.code = $1
-            """, [ref.group]).rows.map { "\(ref.group)/\(try $0.decode(String.self, 0))" }
+            SELECT r.code FROM release r JOIN management_group g ON g.id = r.group_id WHERE g.code = \(ref.group)
+            """).rows.map { "\(ref.group)/\(try $0.decode(String.self, "code"))" }
         throw StoreError.notFound(kind: "release", code: ref.description, suggestion: Suggestions.nearest(to: ref.description, in: codes))
     }
 
@@ -92,14 +91,14 @@ enum Lookup {
         let group = CodeKind.canonical(group), code = CodeKind.canonical(code)
         if let row = try db.query("""
             SELECT p.id, p.group_id, p.model_id FROM release_plan p JOIN management_group g ON g.id = p.group_id
-            WHERE g.code = $1 AND p.code = $2
-            """, [group, code]).first {
-            return (try row.decode(Int64.self, 0), try row.decode(Int.self, 1), try row.decode(Int?.self, 2))
+            WHERE g.code = \(group) AND p.code = \(code)
+            """).first {
+            return try row.decode((Int64, Int, Int?).self)
         }
         _ = try id(.group, group, db)
         let codes = try db.query("""
-            SELECT p.code FROM release_plan p JOIN management_group g ON g.id = p.group_id WHERE g.code = $1
-            """, [group]).rows.map { try $0.decode(String.self, 0) }
+            SELECT p.code FROM release_plan p JOIN management_group g ON g.id = p.group_id WHERE g.code = \(group)
+            """).rows.map { try $0.decode(String.self, "code") }
         throw StoreError.notFound(kind: "plan", code: "\(group)/\(code)", suggestion: Suggestions.nearest(to: code, in: codes).map { "\(group)/\($0)" })
     }
 }

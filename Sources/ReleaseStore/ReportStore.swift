@@ -64,7 +64,7 @@ public struct ReportStore {
                 COPY (SELECT g.code || '/' || r.code, r.title FROM release r JOIN management_group g ON g.id = r.group_id
                       WHERE r.title <> '') TO STDOUT
                 """) { line in
-                var fields = CopyFields(line)
+                var fields = CopyTextFields(line)
                 if let key = fields.text() { titles[key] = fields.text() ?? "" }
             }
             var names: [String: String] = [:]

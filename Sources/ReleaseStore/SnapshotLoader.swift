@@ -101,7 +101,7 @@ public struct SnapshotLoader {
                   FROM release r JOIN management_group g ON g.id = r.group_id JOIN release_plan p ON p.id = r.plan_id
                   ORDER BY r.id) TO STDOUT
             """) { line in
-            var fields = CopyFields(line)
+            var fields = CopyTextFields(line)
             let id = fields.int64()
             let group = fields.text() ?? ""
             let code = fields.text() ?? ""
@@ -134,7 +134,7 @@ public struct SnapshotLoader {
             COPY (SELECT id, release_id, environment_id, extract(epoch FROM lower(during)), extract(epoch FROM upper(during)), status
                   FROM environment_booking ORDER BY release_id, lower(during), id) TO STDOUT
             """) { line in
-            var fields = CopyFields(line)
+            var fields = CopyTextFields(line)
             let id = fields.int64()
             let releaseID = fields.int64()
             let environment = environmentCodes[Int(fields.int64())] ?? "?"
@@ -150,13 +150,13 @@ public struct SnapshotLoader {
             COPY (SELECT DISTINCT p.release_id, u.target_code FROM release_unit u JOIN release_package p ON p.id = u.package_id
                   ORDER BY 1, 2) TO STDOUT
             """) { line in
-            var fields = CopyFields(line)
+            var fields = CopyTextFields(line)
             let releaseID = fields.int64()
             guard let index = indexByID[releaseID], let target = fields.text() else { return }
             releases[index].targets.append(target)
         }
         try db.copyOut("COPY (SELECT release_id, depends_on_id FROM release_dependency ORDER BY 1, 2) TO STDOUT") { line in
-            var fields = CopyFields(line)
+            var fields = CopyTextFields(line)
             let releaseID = fields.int64()
             let dependsOn = fields.int64()
             guard let index = indexByID[releaseID], let dependency = indexByID[dependsOn] else { return }
@@ -177,89 +177,5 @@ public struct SnapshotLoader {
     static func deadline(_ text: String, _ zone: TimeZone) -> Date? {
         guard var parser = try? TimestampParser(timeZone: zone), let day = try? parser.day(from: text) else { return nil }
         return Deadline(day: day).latestEnd(in: zone)
-    }
-}
-
-/// Walks the tab-separated fields of one line of COPY text format.
-struct CopyFields {
-    private let line: UnsafeBufferPointer<UInt8>
-    private var position = 0
-
-    init(_ line: UnsafeBufferPointer<UInt8>) {
-        self.line = line
-    }
-
-    /// The next field's bytes, or nil for `\N`.
-    private mutating func next() -> UnsafeBufferPointer<UInt8>? {
-        let start = position
-        while position < line.count, line[position] != 9 { position += 1 }
-        let field = UnsafeBufferPointer(rebasing: line[start..<position])
-        position += 1
-        if field.count == 2, field[0] == 92, field[1] == 78 { return nil }
-        return field
-    }
-
-    mutating func text() -> String? {
-        guard let field = next() else { return nil }
-        guard field.contains(92) else { return String(decoding: field, as: UTF8.self) }
-        var bytes: [UInt8] = []
-        var index = 0
-        while index < field.count {
-            let byte = field[index]
-            if byte == 92, index + 1 < field.count {
-                index += 1
-                switch field[index] {
-                case UInt8(ascii: "t"): bytes.append(9)
-                case UInt8(ascii: "n"): bytes.append(10)
-                case UInt8(ascii: "r"): bytes.append(13)
-                case UInt8(ascii: "b"): bytes.append(8)
-                case UInt8(ascii: "f"): bytes.append(12)
-                case UInt8(ascii: "v"): bytes.append(11)
-                default: bytes.append(field[index])
-                }
-            } else {
-                bytes.append(byte)
-            }
-            index += 1
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    mutating func optionalInt64() -> Int64? {
-        guard let field = next() else { return nil }
-        var value: Int64 = 0
-        var negative = false
-        for byte in field {
-            if byte == UInt8(ascii: "-") { negative = true; continue }
-            value = value * 10 + Int64(byte &- 48)
-        }
-        return negative ? -value : value
-    }
-
-    mutating func int64() -> Int64 { optionalInt64() ?? 0 }
-
-    /// Decimal numbers as `extract(epoch …)` prints them (`1805043600.000000`).
-    mutating func double() -> Double? {
-        guard let field = next() else { return nil }
-        var whole: Int64 = 0
-        var fraction = 0.0
-        var scale = 0.1
-        var negative = false
-        var afterPoint = false
-        for byte in field {
-            switch byte {
-            case UInt8(ascii: "-"): negative = true
-            case UInt8(ascii: "."): afterPoint = true
-            default:
-                if afterPoint {
-                    fraction += Double(byte &- 48) * scale
-                    scale /= 10
-                } else {
-                    whole = whole * 10 + Int64(byte &- 48)
-                }
-            }
-        }
-        let value = Double(whole) + fraction
-        return negative ? -value : value
     }
 }

@@ -59,9 +59,9 @@ public struct Failure: Error, Sendable, CustomStringConvertible {
             if error.isFailingOver { return Failure(.retryable, failingOver(error)) }
             return Failure(.unavailable, "cannot connect to PostgreSQL: \(error.message)")
         case .connectionLost:
-            if error.statement == "COMMIT" {
+            if error.mayHaveCommitted || error.statement == "COMMIT" {
                 return Failure(.retryable, "lost the connection to PostgreSQL while committing (\(error.message)): the database server "
-                    + "went away (restarting or failing over); the change was made whole or not at all, so look before retrying")
+                    + "went away (restarting or failing over); \(mayHaveCommitted)")
             }
             return Failure(.retryable, "lost the connection to PostgreSQL (\(error.message)): the database server went away "
                 + "(restarting or failing over); nothing was committed, safe to retry")
@@ -77,27 +77,31 @@ public struct Failure: Error, Sendable, CustomStringConvertible {
                 + "string finds it). Nothing was changed; try again")
         }
         if error.isServerGoingAway {
-            let outcome = error.statement == "COMMIT"
-                ? "the change was made whole or not at all, so look before retrying"
+            let outcome = error.mayHaveCommitted || error.statement == "COMMIT"
+                ? mayHaveCommitted
                 : "nothing was committed, safe to retry"
             return Failure(.retryable, "the database is failing over or restarting (\(error.message)); \(outcome)")
         }
         if error.isTemporary {
             let why: String
             switch error.sqlState {
-            case "55P03": why = "a lock was held too long by another session"
-            case "57014": why = "the statement ran longer than statement_timeout"
-            case "40001": why = "a concurrent change conflicted (serialization failure)"
-            case "40P01": why = "a deadlock with another session"
+            case .lockNotAvailable: why = "a lock was held too long by another session"
+            case .queryCanceled: why = "the statement ran longer than statement_timeout"
+            case .serializationFailure: why = "a concurrent change conflicted (serialization failure)"
+            case .deadlockDetected: why = "a deadlock with another session"
             default: why = error.message
             }
             return Failure(.retryable, "\(why); nothing was changed, safe to retry")
         }
-        if let state = error.sqlState, state.hasPrefix("23") || state.hasPrefix("22") {
+        if let state = error.sqlState, state.class == .integrityConstraintViolation || state.class == .dataException {
             return Failure(.invalid, verbose ? error.description : error.message)
         }
         return Failure(.invalid, verbose ? error.description : "the database refused: \(error.message)")
     }
+
+    /// A COMMIT whose answer never came: the server may have committed before it went away.
+    static let mayHaveCommitted = "the change may or may not have been committed (whole or not at all): "
+        + "check with `relplan release show` or `relplan release list` before retrying"
 
     /// No server takes writes right now, for reasons a failover explains (`PostgresError.isFailingOver`).
     public static func failingOver(_ error: PostgresError) -> String {

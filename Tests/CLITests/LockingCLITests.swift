@@ -52,10 +52,10 @@ struct LockingCLITests {
         do {
             try db.execute("BEGIN", simple: true)
             defer { try? db.execute("ROLLBACK", simple: true) }
-            try db.execute(sql)
+            try db.execute(SQL(unsafeSQL: sql))
             return nil
         } catch let error as PostgresError {
-            return error.sqlState ?? "none"
+            return error.sqlState?.rawValue ?? "none"
         } catch {
             return "none"
         }
@@ -108,7 +108,7 @@ struct LockingCLITests {
             var keys = "SELECT pg_advisory_lock(7218), pg_advisory_lock(7217), pg_advisory_lock(7216, \(x.environment)), "
                 + "pg_advisory_lock(hashtext('release_model:M'))"
             for week in weeks - 1...weeks + 2 { keys += ", pg_advisory_lock(\(x.environment), \(-1 - week))" }
-            try db.execute(keys)
+            try db.execute(SQL(unsafeSQL: keys))
             // And a transaction that reads and "locks" rows, open throughout: RLS lets it lock none.
             try db.execute("BEGIN", simple: true)
             let locked = try db.query("SELECT count(*) FROM (SELECT 1 FROM release FOR UPDATE) AS l").first?.decode(Int.self, 0)

@@ -36,7 +36,7 @@ struct ImportDatabaseTests {
         }
     }
 
-    private func count(_ sql: String, _ db: Connection) throws -> Int {
+    private func count(_ sql: SQL, _ db: Connection) throws -> Int {
         try db.query(sql).first?.decode(Int.self, 0) ?? -1
     }
 

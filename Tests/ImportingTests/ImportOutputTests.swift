@@ -47,7 +47,7 @@ struct ImportOutputTests {
         defer { cache.release() }
         let written = bytes.withUnsafeMutableBufferPointer { buffer -> Int in
             let base = buffer.baseAddress!
-            var writer = CopyWriter(cursor: base, cache: cache)
+            var writer = RowWriter(cursor: base, cache: cache)
             Array(#"a"b\c"#.utf8).withUnsafeBufferPointer { writer.arrayElement($0) }
             return writer.cursor - base
         }

@@ -10,7 +10,7 @@ struct ErrorAndTransactionTests {
             try body()
             return nil
         } catch let error as PostgresError {
-            return error.sqlState
+            return error.sqlState?.rawValue
         } catch {
             return "unexpected \(error)"
         }

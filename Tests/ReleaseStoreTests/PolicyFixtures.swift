@@ -340,7 +340,7 @@ extension Connection {
         } catch let error as PostgresError where error.isInsufficientPrivilege {
             return .denied
         } catch let error as PostgresError {
-            return .failed(sqlState: error.sqlState ?? "none", message: error.message)
+            return .failed(sqlState: error.sqlState?.rawValue ?? "none", message: error.message)
         } catch {
             return .failed(sqlState: "none", message: "\(error)")
         }

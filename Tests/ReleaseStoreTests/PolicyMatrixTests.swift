@@ -657,7 +657,7 @@ struct PolicyEscapeTests {
                 },
                 Try(.viewer, "hands its SECURITY DEFINER function to the CRM manager", .denied) { db in
                     try db.execute(renameAll, simple: true)
-                    return try db.execute("ALTER FUNCTION pg_temp.rename_all() OWNER TO \(quotedIdentifier(f.login(.manager)))")
+                    return try db.execute("ALTER FUNCTION pg_temp.rename_all() OWNER TO \(identifier: f.login(.manager))")
                 },
                 Try(.admin, "hands its SECURITY DEFINER function to the superuser", .denied) { db in
                     try db.execute(renameAll, simple: true)

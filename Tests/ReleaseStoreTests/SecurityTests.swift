@@ -252,12 +252,12 @@ struct SecurityTests {
                 defer { try? superuser.execute("ROLLBACK", simple: true) }
                 if !bulk.setup.isEmpty { try superuser.execute(bulk.setup, simple: true) }
                 let before = try superuser.count("SELECT coalesce(max(id), 0) FROM audit_log")
-                #expect(try superuser.execute(bulk.insert) == 150, "\(table): the bulk insert")
-                let written = try superuser.query("SELECT to_jsonb(t) FROM \(table) t WHERE \(bulk.rows)").rows.map { try $0.decode(String.self, 0) }
+                #expect(try superuser.execute(SQL(unsafeSQL: bulk.insert)) == 150, "\(table): the bulk insert")
+                let written = try superuser.query(SQL(unsafeSQL: "SELECT to_jsonb(t) FROM \(table) t WHERE \(bulk.rows)")).rows.map { try $0.decode(String.self, 0) }
                 #expect(written.count == 150)
-                #expect(try superuser.execute("UPDATE \(table) SET \(bulk.update) WHERE \(bulk.rows)") == 150, "\(table): the update")
-                let updated = try superuser.query("SELECT to_jsonb(t) FROM \(table) t WHERE \(bulk.rows)").rows.map { try $0.decode(String.self, 0) }
-                #expect(try superuser.execute("DELETE FROM \(table) WHERE \(bulk.rows)") == 150, "\(table): the delete")
+                #expect(try superuser.execute(SQL(unsafeSQL: "UPDATE \(table) SET \(bulk.update) WHERE \(bulk.rows)")) == 150, "\(table): the update")
+                let updated = try superuser.query(SQL(unsafeSQL: "SELECT to_jsonb(t) FROM \(table) t WHERE \(bulk.rows)")).rows.map { try $0.decode(String.self, 0) }
+                #expect(try superuser.execute(SQL(unsafeSQL: "DELETE FROM \(table) WHERE \(bulk.rows)")) == 150, "\(table): the delete")
                 func trail(_ operation: String, _ column: String = "r") throws -> [String] {
                     try superuser.query("""
                         SELECT \(column)::text FROM audit_log a CROSS JOIN LATERAL relplan_audit_rows(a.id) AS r

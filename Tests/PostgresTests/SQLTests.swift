@@ -1,0 +1,184 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("SQL that binds itself, rows by name, SQLSTATEs, outcomes, COPY text")
+struct SQLTests {
+    @Test("every interpolated value is a $n parameter; fragments are renumbered; identifiers are quoted")
+    func interpolation() {
+        let code = "CRM'; DROP TABLE release; --"
+        let limit = 5
+        let query: SQL = "SELECT id FROM management_group WHERE code = \(code) LIMIT \(limit)"
+        #expect(query.text == "SELECT id FROM management_group WHERE code = $1 LIMIT $2")
+        #expect(query.binds.map(\.text) == [code, "5"])
+        let filter: SQL = "status = \("planned") AND code <> '$1' AND x = $$a$$"
+        let joined: SQL = "SELECT 1 WHERE group_id = \(7) AND \(filter)"
+        #expect(joined.text == "SELECT 1 WHERE group_id = $1 AND status = $2 AND code <> '$1' AND x = $$a$$")
+        #expect(joined.binds.map(\.text) == ["7", "planned"])
+        let added = joined + " AND y = \(Optional<Int>.none)"
+        #expect(added.text.hasSuffix("AND y = $3"))
+        #expect(added.binds.count == 3 && added.binds[2] == .null)
+        let grant: SQL = "GRANT relplan_writer TO \(identifier: #"Ann "the" admin"#)"
+        #expect(grant.text == #"GRANT relplan_writer TO "Ann ""the"" admin""#)
+        #expect(grant.binds.isEmpty)
+    }
+
+    @Test("an interpolated query runs with its values as data, and rows read by name and as tuples")
+    func runAndDecode() throws {
+        try withMigratedDatabase { database in
+            let db = try database.connect()
+            let name = "O'Brien; --"
+            try db.execute("INSERT INTO management_group (code, name) VALUES (\("CRM"), \(name))")
+            let result = try db.query("SELECT code, name, NULL::int AS missing, 42 AS answer FROM management_group WHERE name = \(name)")
+            let row = try #require(result.first)
+            #expect(try row.decode(String.self, "code") == "CRM")
+            #expect(try row.decode("name", as: String.self) == name)
+            #expect(try row.decode(Int?.self, "missing") == nil)
+            #expect(try row.isNull("missing"))
+            let (code, stored, missing, answer) = try row.decode((String, String, Int?, Int).self)
+            #expect(code == "CRM" && stored == name && missing == nil && answer == 42)
+            #expect(try result.decode((String, String, Int?, Int).self).count == 1)
+            // A missing column names itself and the statement.
+            do {
+                _ = try row.decode(String.self, "nope")
+                Issue.record("no error for a missing column")
+            } catch let error as PostgresError {
+                #expect(error.kind == .decoding && error.column == "nope")
+                #expect(error.message.contains("\"nope\"") && error.message.contains("code, name, missing, answer"))
+                #expect(error.statement?.contains("FROM management_group") == true)
+            }
+            // A tuple of the wrong width is an error, not a silent misread.
+            #expect(throws: PostgresError.self) { _ = try row.decode((String, String).self) }
+            // NULL into a non-optional names the column.
+            do {
+                _ = try row.decode(Int.self, "missing")
+                Issue.record("no error for NULL")
+            } catch let error as PostgresError {
+                #expect(error.message == "column \"missing\" is NULL, expected Int")
+            }
+        }
+    }
+
+    @Test("SQLSTATEs match by name and by class")
+    func sqlStates() throws {
+        try withMigratedDatabase { database in
+            let db = try database.connect()
+            try db.execute("INSERT INTO management_group (code, name) VALUES (\("CRM"), \("CRM"))")
+            do {
+                try db.execute("INSERT INTO management_group (code, name) VALUES (\("CRM"), \("again"))")
+                Issue.record("no unique violation")
+            } catch let error as PostgresError where error.sqlState == .uniqueViolation {
+                switch error.sqlState {
+                case .checkViolation: Issue.record("matched the wrong state")
+                case .uniqueViolation: break
+                default: Issue.record("did not match")
+                }
+                switch error.sqlState {
+                case SQLState.Class.integrityConstraintViolation: break
+                default: Issue.record("did not match the class")
+                }
+                #expect(error.sqlState == "23505")
+                #expect(error.description.contains("(SQLSTATE 23505)"))
+            }
+        }
+        #expect(SQLState.deadlockDetected.class == .transactionRollback)
+        #expect(PostgresError(kind: .server, message: "x", sqlState: .serializationFailure).isRetryableTransactionFailure)
+        #expect(!PostgresError(kind: .server, message: "x", sqlState: .uniqueViolation).isTemporary)
+        #expect(PostgresError(kind: .server, message: "x", sqlState: .lockNotAvailable).isTemporary)
+    }
+
+    @Test("a dry run returns .rolledBack and leaves nothing; transaction and savepoint do not stand in for each other")
+    func outcomes() throws {
+        try withMigratedDatabase { database in
+            let db = try database.connect()
+            let outcome = try db.transaction(outcome: { tx -> TransactionOutcome<Int> in
+                try tx.execute("INSERT INTO management_group (code, name) VALUES (\("HR"), \("HR"))")
+                let count = try tx.query("SELECT count(*) FROM management_group").first?.decode(Int.self, 0) ?? 0
+                return .rolledBack(count)
+            })
+            #expect(!outcome.isCommitted && outcome.value == 1)
+            #expect(!db.isInTransaction)
+            #expect(try db.query("SELECT count(*) FROM management_group").first?.decode(Int.self, 0) == 0)
+            // A savepoint needs a transaction, and a transaction is not nested.
+            #expect(throws: PostgresError.self) { try db.savepoint { _ in () } }
+            try db.transaction { tx in
+                try tx.execute("INSERT INTO management_group (code, name) VALUES (\("OPS"), \("Ops"))")
+                #expect(throws: PostgresError.self) { try tx.transaction { _ in () } }
+                let inner = try tx.savepoint(outcome: { sp -> TransactionOutcome<Void> in
+                    try sp.execute("INSERT INTO management_group (code, name) VALUES (\("HR"), \("HR"))")
+                    return .rolledBack(())
+                })
+                #expect(!inner.isCommitted)
+            }
+            let codes = try db.query("SELECT code FROM management_group ORDER BY code").rows.map { try $0.decode(String.self, "code") }
+            #expect(codes == ["OPS"])
+        }
+    }
+
+    @Test("a connection lost during COMMIT says the change may have been committed")
+    func lostDuringCommit() throws {
+        try withMigratedDatabase { database in
+            let admin = try database.connect()
+            // A deferred trigger ends its own session at COMMIT, as a server going away would.
+            try admin.execute("""
+                CREATE TABLE commit_probe (id int);
+                CREATE FUNCTION commit_probe_die() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); RETURN NULL; END $$;
+                CREATE CONSTRAINT TRIGGER commit_probe_die AFTER INSERT ON commit_probe DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW EXECUTE FUNCTION commit_probe_die();
+                """, simple: true)
+            let db = try database.connect()
+            do {
+                try db.transaction { tx in try tx.execute("INSERT INTO commit_probe VALUES (\(1))") }
+                Issue.record("the COMMIT did not fail")
+            } catch let error as PostgresError {
+                #expect(error.statement == "COMMIT", "\(error)")
+                #expect(error.mayHaveCommitted, "\(error)")
+            }
+            // Lost before the COMMIT: nothing can have been committed.
+            let other = try database.connect()
+            do {
+                try other.transaction { tx in
+                    try tx.execute("SELECT pg_terminate_backend(pg_backend_pid()), pg_sleep(5)")
+                }
+                Issue.record("the statement did not fail")
+            } catch let error as PostgresError {
+                #expect(!error.mayHaveCommitted, "\(error)")
+            }
+        }
+    }
+
+    @Test("COPY text: what the writer escapes the reader reads back")
+    func copyTextRoundTrip() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [String] = ["a", "Ö", "\t", "\n", "\r", "\\", "\\N", "N", " ", "\"", "{", "}", ",", "日本", "\u{8}", "\u{B}", "\u{C}"]
+        for _ in 0..<500 {
+            let fields: [String?] = (0..<Int.random(in: 1...6, using: &generator)).map { _ in
+                if Int.random(in: 0..<5, using: &generator) == 0 { return nil }
+                return (0..<Int.random(in: 0...8, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? "" }.joined()
+            }
+            let line = CopyText.line(fields)
+            #expect(line.last == UInt8(ascii: "\n"))
+            #expect(!line.dropLast().contains(UInt8(ascii: "\n")))
+            let decoded = line.dropLast().withUnsafeBufferPointer { CopyText.fields($0) }
+            #expect(decoded == fields, "\(fields)")
+        }
+        #expect(String(decoding: CopyText.line(["a\tb", nil, "c\\d", "e\nf\r"]), as: UTF8.self) == "a\\tb\t\\N\tc\\\\d\te\\nf\\r\n")
+    }
+
+    @Test("COPY text written by the writer is what the server stores, and what it sends back reads the same")
+    func copyTextServer() throws {
+        try withMigratedDatabase { database in
+            let db = try database.connect()
+            try db.execute("CREATE TEMP TABLE copy_probe (a text, b text)", simple: true)
+            let rows: [[String?]] = [["tab\there", nil], ["back\\slash", "new\nline\r"], ["", "\\N"]]
+            try db.copyIn("COPY copy_probe FROM STDIN") { writer in
+                for row in rows { try writer.write(CopyText.line(row)) }
+            }
+            var read: [[String?]] = []
+            try db.copyOut("COPY copy_probe TO STDOUT") { read.append(CopyText.fields($0)) }
+            #expect(read == rows)
+        }
+    }
+}
