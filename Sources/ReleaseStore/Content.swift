@@ -62,7 +62,7 @@ extension Releases {
                     return BookingRecord(id: try inserted.decode(Int64.self, 0), release: ref.description, environment: environment,
                                          start: start, end: end, status: confirm ? .confirmed : .tentative)
                 }
-            } catch let error as PostgresError where error.sqlState == "23P01" {
+            } catch let error as PostgresError where error.sqlState == .exclusionViolation {
                 // Taken: the steps below name who holds that time.
             }
         }
@@ -84,7 +84,7 @@ extension Releases {
                 return BookingRecord(id: id, release: ref.description, environment: environment, start: start, end: end,
                                      status: confirm ? .confirmed : .tentative)
             }
-        } catch let error as PostgresError where error.sqlState == "23P01" {
+        } catch let error as PostgresError where error.sqlState == .exclusionViolation {
             throw try Self.environmentTaken(environment, environmentID, start, end, for: key.id, db)
         }
     }

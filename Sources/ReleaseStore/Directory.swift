@@ -93,7 +93,7 @@ public struct Directory {
 func translatingUniqueViolation<T>(_ message: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let error as PostgresError where error.sqlState == "23505" {
+    } catch let error as PostgresError where error.sqlState == .uniqueViolation {
         throw StoreError.invalid(message())
     }
 }

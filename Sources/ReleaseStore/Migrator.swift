@@ -80,7 +80,7 @@ public struct Migrator {
     public func migrate(_ connection: Connection, onApply: (Migration) -> Void = { _ in }) throws -> [Migration] {
         do {
             try connection.execute("SELECT pg_advisory_lock($1)", [Self.lockKey])
-        } catch let error as PostgresError where error.sqlState == "55P03" {
+        } catch let error as PostgresError where error.sqlState == .lockNotAvailable {
             // Waited lock_timeout: another run (or a session holding the key) has it.
             let holder = try? connection.query("""
                 SELECT coalesce(a.usename::text, '?') || ' (pid ' || a.pid || ')' FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid

@@ -124,7 +124,7 @@ public struct Plans {
                     return (version, true)
                 }
             } catch let error as PostgresError
-                        where error.sqlState == "23505" && error.constraint == "release_model_owner_code_version_key" && attempt < 30 {
+                        where error.sqlState == .uniqueViolation && error.constraint == "release_model_owner_code_version_key" && attempt < 30 {
                 Thread.sleep(forTimeInterval: 0.002 * Double(min(attempt, 10)) * Double.random(in: 0.5...1.5))
                 attempt += 1
             }

@@ -164,7 +164,7 @@ public struct ScheduleStore {
                 let resolution = Resolver(options: options).resolve(portfolio.snapshot)
                 return (resolution, try store.store(resolution, portfolio, by: identity, db))
             }
-          } catch let error as PostgresError where error.sqlState == "40001" && error.message.contains("compute it again") {
+          } catch let error as PostgresError where error.sqlState == .serializationFailure && error.message.contains("compute it again") {
             throw StoreError.internalInconsistency(
                 "the plan was computed again and refused each time (\(error.message)); nothing was changed and retrying will not help: "
                 + "`relplan schedule resolve` without --apply shows the plan; please report this")
@@ -187,7 +187,7 @@ public struct ScheduleStore {
                 }
                 return try store(resolution, portfolio, by: identity, db)
             }
-          } catch let error as PostgresError where error.sqlState == "40001" {
+          } catch let error as PostgresError where error.sqlState == .serializationFailure {
             throw StoreError.changedSinceComputed("\(error.message); run schedule resolve again")
           }
         }
@@ -250,7 +250,7 @@ public struct ScheduleStore {
     func naming<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as PostgresError where error.sqlState == "55P03" {
+        } catch let error as PostgresError where error.sqlState == .lockNotAvailable {
             if let holder = (try? db.query("SELECT relplan_scheduler_holder()").first?.decode(String?.self, 0)) ?? nil {
                 throw StoreError.busy("the scheduler is busy: \(holder) is applying or deciding moves; nothing was changed, retry")
             }

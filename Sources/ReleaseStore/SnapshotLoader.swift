@@ -21,13 +21,19 @@ public struct SnapshotLoader {
     }
 
     public func load() throws -> Snapshot {
-        try db.transaction(.snapshot) { db in try read(db) }
+        try reading { db in try read(db) }
+    }
+
+    /// In the caller's transaction when one is open (a decision on a proposal reads the portfolio
+    /// inside its own), else in a read-only snapshot transaction of its own.
+    private func reading<T>(_ body: (Connection) throws -> T) throws -> T {
+        db.isInTransaction ? try body(db) : try db.transaction(.snapshot, body)
     }
 
     /// The snapshot with each release's row version, so moves computed from it can be applied
     /// only to releases nobody changed since.
     public func loadWithVersions() throws -> (Snapshot, [String: Int]) {
-        try db.transaction(.snapshot) { db in
+        try reading { db in
             var versions: [String: Int] = [:]
             let snapshot = try read(db, versions: &versions)
             return (snapshot, versions)

@@ -104,11 +104,6 @@ public struct ImportRejection: Error {
     public var omitted: Int
 }
 
-/// Rolls the dry run's transaction back, carrying what it found.
-private struct DryRunFinished: Error {
-    public var outcome: ImportOutcome
-}
-
 /// What an import did, or a dry run would do.
 public struct ImportOutcome: Sendable {
     public var file: String
@@ -159,7 +154,7 @@ public struct Importer {
         guard ImportStore.stagingColumns == CopyTextEncoder.columns else {
             throw StoreError.internalInconsistency("the staging table and the COPY encoder disagree on the columns")
         }
-        let store = ImportStore(db)
+        let store = ImportSession(db)
         let codes = try store.knownCodes()
         var options = self.options
         options.knownCodes = KnownCodes(
@@ -179,11 +174,10 @@ public struct Importer {
         try store.prepareSession()
         let outcome: ImportOutcome
         do {
-            outcome = try db.transaction { db in
+            // A dry run ends in `.rolledBack`, carrying what it found.
+            outcome = try db.transaction(outcome: { db in
                 try merge(store: store, reader: reader, progress: progress, digest: digest, skippedRows: &skippedRows)
-            }
-        } catch let finished as DryRunFinished {
-            outcome = finished.outcome
+            }).value
         } catch {
             progress.finish()
             throw error
@@ -197,8 +191,8 @@ public struct Importer {
     }
 
     private func merge(
-        store: ImportStore, reader: ImportReader, progress: ProgressLine, digest: BackgroundValue<String>, skippedRows: inout [Int: String]
-    ) throws -> ImportOutcome {
+        store: ImportSession, reader: ImportReader, progress: ProgressLine, digest: BackgroundValue<String>, skippedRows: inout [Int: String]
+    ) throws -> TransactionOutcome<ImportOutcome> {
         try store.createStaging()
         // The file is parsed a few chunks ahead while the server digests the COPY stream.
         let prefetcher = ChunkPrefetcher(reader: reader)
@@ -282,7 +276,7 @@ public struct Importer {
             let newIDs = Set(new.map(\.identity))
             outcome.conflictsAdded = new.filter { !oldIDs.contains($0.identity) }
             outcome.conflictsRemoved = old.filter { !newIDs.contains($0.identity) }
-            throw DryRunFinished(outcome: outcome)
+            return .rolledBack(outcome)
         }
         if counts.changedAnything {
             outcome.batch = try store.recordBatch(
@@ -291,7 +285,7 @@ public struct Importer {
         } else {
             outcome.earlierBatch = try store.previousBatch(sha256: sha256)
         }
-        return outcome
+        return .committed(outcome)
     }
 
     /// A database problem as the file's own problems read, with the file's column names.

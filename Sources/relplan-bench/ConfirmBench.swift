@@ -87,7 +87,7 @@ enum ConfirmBench {
                                 do {
                                     try db.query(prepared: "confirm", [release.group, release.id, environment.id, start, end])
                                     shared.confirmed.add(1, ordering: .relaxed)
-                                } catch let error as PostgresError where error.sqlState == "23P01" || error.sqlState == "23505" {
+                                } catch let error as PostgresError where error.sqlState == .exclusionViolation || error.sqlState == .uniqueViolation {
                                     // Taken: a refusal is an answer too.
                                 } catch let error as PostgresError where error.isRetryableTransactionFailure && try_ < 5 {
                                     shared.retries.add(1, ordering: .relaxed)

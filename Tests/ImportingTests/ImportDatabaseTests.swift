@@ -169,4 +169,31 @@ struct ImportDatabaseTests {
             #expect(gone.map(\.line) == [3])
         }
     }
+
+    @Test("the session refuses a step out of order, saying where it is, and a dry run rolls back by its outcome")
+    func stepsInOrder() throws {
+        try withMigratedDatabase { database in
+            let db = try database.connect()
+            let outside = ImportSession(db)
+            #expect(throws: ImportStepError.self) { try outside.createStaging() }
+            try db.transaction { db in
+                let session = ImportSession(db)
+                do {
+                    _ = try session.merge()
+                    Issue.record("merge before staging ran")
+                } catch let error as ImportStepError {
+                    #expect(error.step == "merge" && error.stage == .opened && error.allowed == [.prepared])
+                    #expect(error.description.contains("called out of order"))
+                }
+                try session.createStaging()
+                #expect(throws: ImportStepError.self) { try session.createStaging() }
+                #expect(throws: ImportStepError.self) { try session.prepareSession() }
+                try session.stage { _ in }
+                #expect(throws: ImportStepError.self) { _ = try session.check(login: "x") }
+                try session.summarise()
+                #expect(session.stage == .summarised)
+            }
+            #expect(!db.isInTransaction)
+        }
+    }
 }

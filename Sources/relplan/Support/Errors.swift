@@ -52,7 +52,7 @@ struct ErrorReporter {
             return (error.status, error.message)
         case let error as ValidationError:
             return (.usage, error.message)
-        case let error as PostgresError where error.sqlState == "55P03" && conninfo != nil:
+        case let error as PostgresError where error.sqlState == .lockNotAvailable && conninfo != nil:
             // A lock timeout: say who holds the lock, asked on a connection of its own.
             return (.temporaryFailure, SessionLimits.lockTimeoutMessage(conninfo: conninfo ?? ""))
         default:
