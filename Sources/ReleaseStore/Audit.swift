@@ -47,11 +47,11 @@ public struct AuditTrail {
                            WHERE f.key NOT IN ('id', 'group_id', 'row_version', 'updated_at', 'updated_by', 'created_at') AND f.value <> 'null')
                    END
             FROM audit_log a LEFT JOIN management_group g ON g.id = a.group_id
-            CROSS JOIN LATERAL (SELECT array_position(a.release_ids, $2::bigint) AS i) AS part
-            WHERE ($1::text IS NULL OR g.code = $1) AND ($3::timestamptz IS NULL OR a.at >= $3)
-              AND ($2::bigint IS NULL OR a.release_id = $2 OR a.release_ids @> ARRAY[$2::bigint])
-            ORDER BY a.id DESC LIMIT $4
-            """, [group, releaseID, since, limit]).rows.map {
+            CROSS JOIN LATERAL (SELECT array_position(a.release_ids, \(releaseID)::bigint) AS i) AS part
+            WHERE (\(group)::text IS NULL OR g.code = \(group)) AND (\(since)::timestamptz IS NULL OR a.at >= \(since))
+              AND (\(releaseID)::bigint IS NULL OR a.release_id = \(releaseID) OR a.release_ids @> ARRAY[\(releaseID)::bigint])
+            ORDER BY a.id DESC LIMIT \(limit)
+            """).rows.map {
             AuditEntry(id: try $0.decode(Int64.self, 0), at: try $0.decode(Date.self, 1), login: try $0.decode(String.self, 2),
                        actingRole: try $0.decode(String.self, 3), table: try $0.decode(String.self, 4), operation: try $0.decode(String.self, 5),
                        rowKey: try $0.decode(String.self, 6), group: try $0.decode(String?.self, 7), release: try $0.decode(String?.self, 8),

@@ -54,16 +54,14 @@ public struct SharedCalendar {
         let code = try CodeKind.environment.validate(code)
         guard capacity >= 1 else { throw StoreError.invalid("an environment's capacity is at least 1 (got \(capacity))") }
         try translatingUniqueViolation("environment \(code) exists already") {
-            try db.execute("INSERT INTO environment (code, name, kind, capacity) VALUES ($1, $2, $3, $4)",
-                           [code, name, kind.rawValue, capacity])
+            try db.execute("INSERT INTO environment (code, name, kind, capacity) VALUES (\(code), \(name), \(kind.rawValue), \(capacity))")
         }
     }
 
     public func environments() throws -> [EnvironmentRecord] {
         try db.query("SELECT code, name, kind, capacity FROM environment ORDER BY code").rows.map {
-            EnvironmentRecord(code: try $0.decode(String.self, 0), name: try $0.decode(String.self, 1),
-                              kind: EnvironmentKind(rawValue: try $0.decode(String.self, 2)) ?? .test,
-                              capacity: try $0.decode(Int.self, 3))
+            let (code, name, kind, capacity) = try $0.decode((String, String, String, Int).self)
+            return EnvironmentRecord(code: code, name: name, kind: EnvironmentKind(rawValue: kind) ?? .test, capacity: capacity)
         }
     }
 
@@ -74,8 +72,8 @@ public struct SharedCalendar {
         try validate(window, capacity: capacity)
         try translatingUniqueViolation("service window \(window.code) exists already") {
             try db.execute("""
-                INSERT INTO service_window (code, starts_at, ends_at, capacity, kind) VALUES ($1, $2, $3, $4, $5)
-                """, [window.code, window.start, window.end, capacity, kind.rawValue])
+                INSERT INTO service_window (code, starts_at, ends_at, capacity, kind) VALUES (\(window.code), \(window.start), \(window.end), \(capacity), \(kind.rawValue))
+                """)
         }
     }
 
@@ -86,12 +84,13 @@ public struct SharedCalendar {
         return try db.retryingTransaction { db in
             let created = try db.query("""
                 INSERT INTO service_window (code, starts_at, ends_at, capacity, kind)
-                SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(code, starts_at, ends_at),
-                              (VALUES ($4::integer, $5::text)) AS o(capacity, kind)
+                SELECT * FROM unnest(\(windows.map(\.code))::text[], \(windows.map(\.start))::timestamptz[],
+                                     \(windows.map(\.end))::timestamptz[]) AS w(code, starts_at, ends_at),
+                              (VALUES (\(capacity)::integer, \(kind.rawValue)::text)) AS o(capacity, kind)
                 ON CONFLICT (code) DO NOTHING
                 RETURNING code
-                """, [windows.map(\.code), windows.map(\.start), windows.map(\.end), capacity, kind.rawValue])
-                .rows.map { try $0.decode(String.self, 0) }
+                """)
+                .rows.map { try $0.decode(String.self, "code") }
             let createdSet = Set(created)
             return (windows.map(\.code).filter { createdSet.contains($0) }, windows.map(\.code).filter { !createdSet.contains($0) })
         }
@@ -102,9 +101,9 @@ public struct SharedCalendar {
             SELECT w.code, w.starts_at, w.ends_at, w.capacity, w.kind,
                    (SELECT count(*) FROM release r WHERE r.window_id = w.id AND r.status NOT IN ('cancelled', 'closed'))
             FROM service_window w
-            WHERE ($1::timestamptz IS NULL OR w.ends_at > $1) AND ($2::timestamptz IS NULL OR w.starts_at < $2)
+            WHERE (\(from)::timestamptz IS NULL OR w.ends_at > \(from)) AND (\(to)::timestamptz IS NULL OR w.starts_at < \(to))
             ORDER BY w.starts_at, w.code
-            """, [from, to]).rows.map(Self.window)
+            """).rows.map(Self.window)
     }
 
     public func window(_ code: String) throws -> WindowRecord {
@@ -112,15 +111,15 @@ public struct SharedCalendar {
         guard let row = try db.query("""
             SELECT w.code, w.starts_at, w.ends_at, w.capacity, w.kind,
                    (SELECT count(*) FROM release r WHERE r.window_id = w.id AND r.status NOT IN ('cancelled', 'closed'))
-            FROM service_window w WHERE w.id = $1
-            """, [id]).first else { throw StoreError.notFound(kind: "service window", code: code, suggestion: nil) }
+            FROM service_window w WHERE w.id = \(id)
+            """).first else { throw StoreError.notFound(kind: "service window", code: code, suggestion: nil) }
         return try Self.window(row)
     }
 
     static func window(_ row: Row) throws -> WindowRecord {
-        WindowRecord(code: try row.decode(String.self, 0), start: try row.decode(Date.self, 1), end: try row.decode(Date.self, 2),
-                     capacity: try row.decode(Int.self, 3), kind: WindowKind(rawValue: try row.decode(String.self, 4)) ?? .regular,
-                     used: try row.decode(Int.self, 5))
+        let (code, start, end, capacity, kind, used) = try row.decode((String, Date, Date, Int, String, Int).self)
+        return WindowRecord(code: code, start: start, end: end, capacity: capacity, kind: WindowKind(rawValue: kind) ?? .regular,
+                            used: used)
     }
 
     private func validate(_ window: NewWindow, capacity: Int) throws {
@@ -141,8 +140,8 @@ public struct SharedCalendar {
         let environmentID = try Lookup.optionalID(.environment, environment, db)
         try translatingUniqueViolation("freeze \(code) exists already") {
             try db.execute("""
-                INSERT INTO change_freeze (code, starts_at, ends_at, reason, environment_id) VALUES ($1, $2, $3, $4, $5)
-                """, [code, start, end, reason, environmentID])
+                INSERT INTO change_freeze (code, starts_at, ends_at, reason, environment_id) VALUES (\(code), \(start), \(end), \(reason), \(environmentID))
+                """)
         }
     }
 
@@ -151,8 +150,8 @@ public struct SharedCalendar {
             SELECT f.code, f.starts_at, f.ends_at, f.reason, e.code
             FROM change_freeze f LEFT JOIN environment e ON e.id = f.environment_id ORDER BY f.starts_at, f.code
             """).rows.map {
-            FreezeRecord(code: try $0.decode(String.self, 0), start: try $0.decode(Date.self, 1), end: try $0.decode(Date.self, 2),
-                         reason: try $0.decode(String.self, 3), environment: try $0.decode(String?.self, 4))
+            let (code, start, end, reason, environment) = try $0.decode((String, Date, Date, String, String?).self)
+            return FreezeRecord(code: code, start: start, end: end, reason: reason, environment: environment)
         }
     }
 
@@ -179,18 +178,18 @@ public struct SharedCalendar {
             throw StoreError.invalid("say which group registers new items: --group \(identity.plannerGroups.joined(separator: "|"))")
         }
         try db.retryingTransaction { db in
-            try db.execute("INSERT INTO target (code, group_id) VALUES ($1, $3), ($2, $3) ON CONFLICT DO NOTHING", [child, parent, groupID])
+            try db.execute("INSERT INTO target (code, group_id) VALUES (\(child), \(groupID)), (\(parent), \(groupID)) ON CONFLICT DO NOTHING")
             let cycle = try db.query("""
                 WITH RECURSIVE up(code) AS (
-                    SELECT $1::text
+                    SELECT \(parent)::text
                     UNION SELECT t.part_of FROM target t JOIN up ON t.code = up.code WHERE t.part_of IS NOT NULL)
-                SELECT 1 FROM up WHERE code = $2
-                """, [parent, child]).rowCount > 0
+                SELECT 1 FROM up WHERE code = \(child)
+                """).rowCount > 0
             if cycle { throw StoreError.invalid("\(parent) is already part of \(child): linking would make a cycle") }
-            let changed = try db.execute("UPDATE target SET part_of = $2 WHERE code = $1", [child, parent])
+            let changed = try db.execute("UPDATE target SET part_of = \(parent) WHERE code = \(child)")
             if changed == 0 {
                 throw StoreError.permissionDenied(
-                    who: try db.query("SELECT current_user::text").first?.decode(String.self, 0) ?? "you",
+                    who: try db.query("SELECT current_user::text AS login").first?.decode(String.self, "login") ?? "you",
                     what: "link \(child)", why: "only admins and the managers or release-managers of the group that registered it may")
             }
         }
@@ -198,7 +197,7 @@ public struct SharedCalendar {
 
     public func targets() throws -> [(code: String, partOf: String?)] {
         try db.query("SELECT code, part_of FROM target ORDER BY code").rows.map {
-            (try $0.decode(String.self, 0), try $0.decode(String?.self, 1))
+            try $0.decode((String, String?).self)
         }
     }
 }

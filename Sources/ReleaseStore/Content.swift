@@ -10,7 +10,7 @@ extension Releases {
         try requireContentEditable(key, identity, action: "add packages to \(ref)")
         let code = try CodeKind.package.validate(code)
         try translatingUniqueViolation("package \(code) of \(ref) exists already") {
-            try db.execute("INSERT INTO release_package (group_id, release_id, code) VALUES ($1, $2, $3)", [key.groupID, key.id, code])
+            try db.execute("INSERT INTO release_package (group_id, release_id, code) VALUES (\(key.groupID), \(key.id), \(code))")
         }
     }
 
@@ -21,18 +21,19 @@ extension Releases {
         let code = try CodeKind.unit.validate(code)
         let package = CodeKind.canonical(package)
         let target = CodeKind.canonical(target)
-        guard let packageID = try db.query("SELECT id FROM release_package WHERE release_id = $1 AND code = $2", [key.id, package])
-            .first?.decode(Int64.self, 0) else {
-            let codes = try db.query("SELECT code FROM release_package WHERE release_id = $1", [key.id]).rows.map { try $0.decode(String.self, 0) }
+        guard let packageID = try db.query("SELECT id FROM release_package WHERE release_id = \(key.id) AND code = \(package)")
+            .first?.decode(Int64.self, "id") else {
+            let codes = try db.query("SELECT code FROM release_package WHERE release_id = \(key.id)").rows.map { try $0.decode(String.self, "code") }
             throw StoreError.notFound(kind: "package of \(ref)", code: package, suggestion: Suggestions.nearest(to: package, in: codes))
         }
         try db.retryingTransaction { db in
             // A new target belongs to the group that names it first (sql/0010).
-            try db.execute("INSERT INTO target (code, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [target, key.groupID])
+            try db.execute("INSERT INTO target (code, group_id) VALUES (\(target), \(key.groupID)) ON CONFLICT DO NOTHING")
             try translatingUniqueViolation("unit \(code) of package \(package) exists already") {
                 try db.execute("""
-                    INSERT INTO release_unit (group_id, package_id, code, kind, target_code, version) VALUES ($1, $2, $3, $4, $5, $6)
-                    """, [key.groupID, packageID, code, kind.rawValue, target, version])
+                    INSERT INTO release_unit (group_id, package_id, code, kind, target_code, version)
+                    VALUES (\(key.groupID), \(packageID), \(code), \(kind.rawValue), \(target), \(version))
+                    """)
             }
         }
     }
@@ -51,15 +52,15 @@ extension Releases {
                 let inserted = try db.retrying {
                     try db.query("""
                         INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
-                        SELECT r.group_id, r.id, e.id, tstzrange($3, $4), $5
+                        SELECT r.group_id, r.id, e.id, tstzrange(\(start), \(end)), \(status)
                         FROM release r JOIN management_group g ON g.id = r.group_id CROSS JOIN environment e
-                        WHERE g.code = $1 AND r.code = $2 AND e.code = $6
+                        WHERE g.code = \(ref.group) AND r.code = \(ref.code) AND e.code = \(CodeKind.canonical(environment))
                         ON CONFLICT (release_id, environment_id, during) DO UPDATE SET status = EXCLUDED.status
                         RETURNING id
-                        """, [ref.group, ref.code, start, end, status, CodeKind.canonical(environment)]).first
+                        """).first
                 }
                 if let inserted {
-                    return BookingRecord(id: try inserted.decode(Int64.self, 0), release: ref.description, environment: environment,
+                    return BookingRecord(id: try inserted.decode(Int64.self, "id"), release: ref.description, environment: environment,
                                          start: start, end: end, status: confirm ? .confirmed : .tentative)
                 }
             } catch let error as PostgresError where error.sqlState == .exclusionViolation {
@@ -74,13 +75,13 @@ extension Releases {
             return try db.retryingTransaction { db in
                 guard let row = try db.query("""
                     INSERT INTO environment_booking (group_id, release_id, environment_id, during, status)
-                    VALUES ($1, $2, $3, tstzrange($4, $5), $6)
+                    VALUES (\(key.groupID), \(key.id), \(environmentID), tstzrange(\(start), \(end)), \(status))
                     ON CONFLICT (release_id, environment_id, during) DO UPDATE SET status = EXCLUDED.status
                     RETURNING id
-                    """, [key.groupID, key.id, environmentID, start, end, status]).first else {
+                    """).first else {
                     throw StoreError.internalInconsistency("INSERT … RETURNING returned nothing")
                 }
-                let id = try row.decode(Int64.self, 0)
+                let id = try row.decode(Int64.self, "id")
                 return BookingRecord(id: id, release: ref.description, environment: environment, start: start, end: end,
                                      status: confirm ? .confirmed : .tentative)
             }
@@ -97,10 +98,11 @@ extension Releases {
         _ environment: String, _ environmentID: Int, _ start: Date, _ end: Date, for release: Int64, _ db: Connection
     ) throws -> StoreError {
         let holders = try db.query("""
-            SELECT string_agg(DISTINCT g.code || '/' || r.code, ', ')
+            SELECT string_agg(DISTINCT g.code || '/' || r.code, ', ') AS holders
             FROM environment_booking b JOIN release r ON r.id = b.release_id JOIN management_group g ON g.id = r.group_id
-            WHERE b.environment_id = $1 AND b.status = 'confirmed' AND b.during && tstzrange($2, $3) AND b.release_id <> $4
-            """, [environmentID, start, end, release]).first?.decode(String?.self, 0)
+            WHERE b.environment_id = \(environmentID) AND b.status = 'confirmed' AND b.during && tstzrange(\(start), \(end))
+              AND b.release_id <> \(release)
+            """).first?.decode(String?.self, "holders")
         return StoreError.capacityTaken(
             what: "\(environment) from \(Timestamp.text(start)) to \(Timestamp.text(end))", holder: holders ?? "another release")
     }
@@ -111,8 +113,8 @@ extension Releases {
             SELECT b.id, g.code || '/' || r.code, e.code, lower(b.during), upper(b.during), b.status
             FROM environment_booking b JOIN environment e ON e.id = b.environment_id
             JOIN release r ON r.id = b.release_id JOIN management_group g ON g.id = r.group_id
-            WHERE $1::text IS NULL OR e.code = $1 ORDER BY lower(b.during), e.code, g.code, r.code
-            """, [environment]).rows.map(Self.booking)
+            WHERE \(environment)::text IS NULL OR e.code = \(environment) ORDER BY lower(b.during), e.code, g.code, r.code
+            """).rows.map(Self.booking)
     }
 
     // MARK: Deviations
@@ -122,8 +124,8 @@ extension Releases {
         try requireContentEditable(key, identity, action: "record deviations for \(ref)")
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw StoreError.invalid("a deviation needs a text") }
         guard let id = try db.query("""
-            INSERT INTO deviation (group_id, release_id, severity, text) VALUES ($1, $2, $3, $4) RETURNING id
-            """, [key.groupID, key.id, severity.rawValue, text]).first?.decode(Int64.self, 0) else {
+            INSERT INTO deviation (group_id, release_id, severity, text) VALUES (\(key.groupID), \(key.id), \(severity.rawValue), \(text)) RETURNING id
+            """).first?.decode(Int64.self, "id") else {
             throw StoreError.internalInconsistency("INSERT … RETURNING returned nothing")
         }
         return id
@@ -132,16 +134,17 @@ extension Releases {
     public func handleDeviation(id: Int64, resolution: String, by identity: Identity) throws {
         guard let row = try db.query("""
             SELECT g.code, r.code, d.resolution FROM deviation d JOIN release r ON r.id = d.release_id
-            JOIN management_group g ON g.id = r.group_id WHERE d.id = $1
-            """, [id]).first else { throw StoreError.notFound(kind: "deviation", code: String(id), suggestion: nil) }
-        let ref = try ReleaseRef(group: try row.decode(String.self, 0), code: try row.decode(String.self, 1))
-        if try row.decode(String?.self, 2) != nil { throw StoreError.invalid("deviation \(id) of \(ref) is handled already") }
+            JOIN management_group g ON g.id = r.group_id WHERE d.id = \(id)
+            """).first else { throw StoreError.notFound(kind: "deviation", code: String(id), suggestion: nil) }
+        let (group, code, resolved) = try row.decode((String, String, String?).self)
+        let ref = try ReleaseRef(group: group, code: code)
+        if resolved != nil { throw StoreError.invalid("deviation \(id) of \(ref) is handled already") }
         let key = try Lookup.release(ref, db)
         try requireContentEditable(key, identity, action: "handle deviations of \(ref)")
         guard !resolution.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw StoreError.invalid("say how it was handled (--resolution)") }
         let changed = try db.execute("""
-            UPDATE deviation SET resolution = $2 WHERE id = $1 AND resolution IS NULL
-            """, [id, resolution])
+            UPDATE deviation SET resolution = \(resolution) WHERE id = \(id) AND resolution IS NULL
+            """)
         if changed == 0 {
             throw StoreError.permissionDenied(who: identity.login, what: "handle deviation \(id)", why: "the database's policies refused the change")
         }
@@ -152,12 +155,12 @@ extension Releases {
         return try db.query("""
             SELECT d.id, g.code || '/' || r.code, d.severity, d.text, d.recorded_at, d.recorded_by, d.resolution
             FROM deviation d JOIN release r ON r.id = d.release_id JOIN management_group g ON g.id = r.group_id
-            WHERE ($1::text IS NULL OR g.code = $1) AND (NOT $2 OR d.resolution IS NULL) ORDER BY d.id
-            """, [group, openOnly]).rows.map {
-            DeviationRecord(id: try $0.decode(Int64.self, 0), release: try $0.decode(String.self, 1),
-                            severity: DeviationSeverity(rawValue: try $0.decode(String.self, 2)) ?? .low,
-                            text: try $0.decode(String.self, 3), recordedAt: try $0.decode(Date.self, 4),
-                            recordedBy: try $0.decode(String.self, 5), resolution: try $0.decode(String?.self, 6))
+            WHERE (\(group)::text IS NULL OR g.code = \(group)) AND (NOT \(openOnly) OR d.resolution IS NULL) ORDER BY d.id
+            """).rows.map {
+            let (id, release, severity, text, recordedAt, recordedBy, resolution)
+                = try $0.decode((Int64, String, String, String, Date, String, String?).self)
+            return DeviationRecord(id: id, release: release, severity: DeviationSeverity(rawValue: severity) ?? .low, text: text,
+                                   recordedAt: recordedAt, recordedBy: recordedBy, resolution: resolution)
         }
     }
 

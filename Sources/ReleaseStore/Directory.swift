@@ -27,7 +27,7 @@ public struct Directory {
         try identity.requireAdmin(to: "create group \(code)")
         let code = try CodeKind.group.validate(code)
         try translatingUniqueViolation("group \(code) exists already") {
-            try db.execute("INSERT INTO management_group (code, name) VALUES ($1, $2)", [code, name])
+            try db.execute("INSERT INTO management_group (code, name) VALUES (\(code), \(name))")
         }
     }
 
@@ -48,28 +48,28 @@ public struct Directory {
         try identity.requireAdmin(to: "create user \(login)")
         let verifier = try password.map { try db.scramVerifier(password: $0, user: login) }
         try db.retryingTransaction { db in
-            try db.execute("SELECT relplan_create_user($1, $2)", [login, verifier])
-            if admin { try db.execute("SELECT relplan_grant_admin($1)", [login]) }
-            if reporter { try db.execute("SELECT relplan_grant_reporter($1)", [login]) }
+            try db.execute("SELECT relplan_create_user(\(login), \(verifier))")
+            if admin { try db.execute("SELECT relplan_grant_admin(\(login))") }
+            if reporter { try db.execute("SELECT relplan_grant_reporter(\(login))") }
         }
     }
 
     public func addMember(group: String, login: String, role: MemberRole, by identity: Identity) throws {
         let groupID = try Lookup.id(.group, group, db)
         if !identity.isAdmin { try identity.require([.manager], in: group, to: "add members to \(group)") }
-        guard try db.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [login]).rowCount > 0 else {
+        guard try db.query("SELECT 1 FROM pg_roles WHERE rolname = \(login)").rowCount > 0 else {
             throw StoreError.notFound(kind: "login", code: login, suggestion: nil)
         }
         try db.execute("""
-            INSERT INTO membership (group_id, role_name, role) VALUES ($1, $2, $3)
+            INSERT INTO membership (group_id, role_name, role) VALUES (\(groupID), \(login), \(role.rawValue))
             ON CONFLICT (group_id, role_name) DO UPDATE SET role = EXCLUDED.role
-            """, [groupID, login, role.rawValue])
+            """)
     }
 
     public func removeMember(group: String, login: String, by identity: Identity) throws {
         let groupID = try Lookup.id(.group, group, db)
         if !identity.isAdmin { try identity.require([.manager], in: group, to: "remove members from \(group)") }
-        let removed = try db.execute("DELETE FROM membership WHERE group_id = $1 AND role_name = $2", [groupID, login])
+        let removed = try db.execute("DELETE FROM membership WHERE group_id = \(groupID) AND role_name = \(login)")
         if removed == 0 {
             throw StoreError.notFound(kind: "member of \(group)", code: login, suggestion: nil)
         }
@@ -78,9 +78,9 @@ public struct Directory {
     public func members(group: String) throws -> [MemberRecord] {
         let groupID = try Lookup.id(.group, group, db)
         return try db.query("""
-            SELECT role_name, role, added_at, added_by FROM membership WHERE group_id = $1
+            SELECT role_name, role, added_at, added_by FROM membership WHERE group_id = \(groupID)
             ORDER BY array_position(ARRAY['manager','release-manager','member','viewer'], role), role_name
-            """, [groupID]).rows.map {
+            """).rows.map {
             MemberRecord(group: group, login: try $0.decode(String.self, 0),
                          role: MemberRole(rawValue: try $0.decode(String.self, 1)) ?? .viewer,
                          addedAt: try $0.decode(Date.self, 2), addedBy: try $0.decode(String.self, 3))

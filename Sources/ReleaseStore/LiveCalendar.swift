@@ -21,8 +21,7 @@ extension ReportStore {
     /// The revisions the nightly job recorded for one calendar ('' for all groups), by UID.
     public func recordedEvents(calendar: String, _ db: Connection) throws -> [String: (fingerprint: String, sequence: Int, lastModified: Date)] {
         var events: [String: (fingerprint: String, sequence: Int, lastModified: Date)] = [:]
-        for row in try db.query("SELECT uid, fingerprint, sequence, last_modified FROM calendar_event_sequence WHERE calendar = $1",
-                                [calendar]).rows {
+        for row in try db.query("SELECT uid, fingerprint, sequence, last_modified FROM calendar_event_sequence WHERE calendar = \(calendar)").rows {
             events[try row.decode(String.self, 0)] = (try row.decode(String.self, 1), try row.decode(Int.self, 2), try row.decode(Date.self, 3))
         }
         return events

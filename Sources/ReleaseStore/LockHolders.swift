@@ -9,8 +9,8 @@ public enum LockHolders {
     public static func describe(pid: Int, _ db: Connection) throws -> String? {
         try db.query("""
             SELECT coalesce(usename::text, '?'), coalesce(application_name, ''), xact_start, pid, NULL::text
-            FROM pg_stat_activity WHERE pid = $1
-            """, [pid]).rows.first.map(line)
+            FROM pg_stat_activity WHERE pid = \(pid)
+            """).rows.first.map(line)
     }
 
     /// The sessions of this database (other than `db`'s own) that could hold a lock someone waited

@@ -79,17 +79,17 @@ public struct Migrator {
     @discardableResult
     public func migrate(_ connection: Connection, onApply: (Migration) -> Void = { _ in }) throws -> [Migration] {
         do {
-            try connection.execute("SELECT pg_advisory_lock($1)", [Self.lockKey])
+            try connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))")
         } catch let error as PostgresError where error.sqlState == .lockNotAvailable {
             // Waited lock_timeout: another run (or a session holding the key) has it.
             let holder = try? connection.query("""
                 SELECT coalesce(a.usename::text, '?') || ' (pid ' || a.pid || ')' FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid
+                WHERE l.locktype = 'advisory' AND l.granted AND l.classid = (\(Self.lockKey) >> 32)::oid AND l.objid = (\(Self.lockKey) & 4294967295)::oid
                 LIMIT 1
-                """, [Self.lockKey]).first?.decode(String.self, 0)
+                """).first?.decode(String.self, 0)
             throw StoreError.busy("another `db migrate` is running, held by \(holder ?? "another session"); nothing was changed, retry")
         }
-        defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
+        defer { _ = try? connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))") }
         try connection.execute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version     integer PRIMARY KEY,
@@ -110,8 +110,7 @@ public struct Migrator {
             try connection.transaction { connection in
                 try connection.execute(migration.sql, simple: true)
                 try connection.execute(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    [migration.version, migration.name, try checksum(migration, connection)])
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(try checksum(migration, connection)))")
             }
             onApply(migration)
             applied.append(migration)
@@ -125,6 +124,6 @@ public struct Migrator {
     }
 
     private func checksum(_ migration: Migration, _ connection: Connection) throws -> String {
-        try connection.query("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", [migration.sql]).first?.decode(String.self, 0) ?? ""
+        try connection.query("SELECT encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex')").first?.decode(String.self, 0) ?? ""
     }
 }

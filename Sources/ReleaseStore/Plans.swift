@@ -42,8 +42,8 @@ public struct Plans {
         let modelID = try model.map { try Lookup.model($0, group: groupID, db) }
         try translatingUniqueViolation("plan \(group)/\(code) exists already") {
             try db.execute("""
-                INSERT INTO release_plan (group_id, code, title, change_ref, model_id) VALUES ($1, $2, $3, $4, $5)
-                """, [groupID, code, title, changeRef, modelID])
+                INSERT INTO release_plan (group_id, code, title, change_ref, model_id) VALUES (\(groupID), \(code), \(title), \(changeRef), \(modelID))
+                """)
         }
     }
 
@@ -54,13 +54,13 @@ public struct Plans {
             SELECT g.code, p.code, p.title, p.change_ref, m.code, m.version,
                    (SELECT count(*) FROM release r WHERE r.plan_id = p.id), p.created_at, p.created_by
             FROM release_plan p JOIN management_group g ON g.id = p.group_id LEFT JOIN release_model m ON m.id = p.model_id
-            WHERE $1::text IS NULL OR g.code = $1
+            WHERE \(group)::text IS NULL OR g.code = \(group)
             ORDER BY g.code, p.code
-            """, [group]).rows.map {
-            PlanRecord(group: try $0.decode(String.self, 0), code: try $0.decode(String.self, 1), title: try $0.decode(String.self, 2),
-                       changeRef: try $0.decode(String?.self, 3), model: try $0.decode(String?.self, 4),
-                       modelVersion: try $0.decode(Int?.self, 5), releases: try $0.decode(Int.self, 6),
-                       createdAt: try $0.decode(Date.self, 7), createdBy: try $0.decode(String.self, 8))
+            """).rows.map {
+            let (group, code, title, changeRef, model, modelVersion, releases, createdAt, createdBy)
+                = try $0.decode((String, String, String, String?, String?, Int?, Int, Date, String).self)
+            return PlanRecord(group: group, code: code, title: title, changeRef: changeRef, model: model, modelVersion: modelVersion,
+                              releases: releases, createdAt: createdAt, createdBy: createdBy)
         }
     }
 
@@ -74,8 +74,8 @@ public struct Plans {
 
     public func stakeholders(group: String, code: String) throws -> [StakeholderRecord] {
         let plan = try Lookup.plan(group: group, code: code, db)
-        return try db.query("SELECT name, role FROM plan_stakeholder WHERE plan_id = $1 ORDER BY role, name", [plan.id]).rows.map {
-            StakeholderRecord(name: try $0.decode(String.self, 0), role: try $0.decode(String.self, 1))
+        return try db.query("SELECT name, role FROM plan_stakeholder WHERE plan_id = \(plan.id) ORDER BY role, name").rows.map {
+            StakeholderRecord(name: try $0.decode(String.self, "name"), role: try $0.decode(String.self, "role"))
         }
     }
 
@@ -83,8 +83,8 @@ public struct Plans {
         let plan = try Lookup.plan(group: group, code: code, db)
         try identity.require([.manager, .releaseManager], in: group, to: "change plan \(group)/\(code)")
         try db.execute("""
-            INSERT INTO plan_stakeholder (group_id, plan_id, name, role) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
-            """, [plan.groupID, plan.id, name, role])
+            INSERT INTO plan_stakeholder (group_id, plan_id, name, role) VALUES (\(plan.groupID), \(plan.id), \(name), \(role)) ON CONFLICT DO NOTHING
+            """)
     }
 
     // MARK: Models
@@ -109,16 +109,17 @@ public struct Plans {
             do {
                 return try db.retryingTransaction { db in
                     if let latest = try db.query("""
-                        SELECT version, definition = $2::jsonb FROM release_model
-                        WHERE code = $1 AND group_id IS NOT DISTINCT FROM $3 ORDER BY version DESC LIMIT 1
-                        """, [model.code, definition, groupID]).first, try latest.decode(Bool.self, 1) {
-                        return (try latest.decode(Int.self, 0), false)
+                        SELECT version, definition = \(definition)::jsonb AS same FROM release_model
+                        WHERE code = \(model.code) AND group_id IS NOT DISTINCT FROM \(groupID) ORDER BY version DESC LIMIT 1
+                        """).first, try latest.decode(Bool.self, "same") {
+                        return (try latest.decode(Int.self, "version"), false)
                     }
                     let stored = try db.query("""
-                        INSERT INTO release_model (code, group_id, name, definition, source) VALUES ($1, $2, $3, $4::jsonb, $5)
+                        INSERT INTO release_model (code, group_id, name, definition, source)
+                        VALUES (\(model.code), \(groupID), \(model.name), \(definition)::jsonb, \(source))
                         RETURNING version
-                        """, [model.code, groupID, model.name, definition, source]).first
-                    guard let version = try stored?.decode(Int.self, 0) else {
+                        """).first
+                    guard let version = try stored?.decode(Int.self, "version") else {
                         throw StoreError.internalInconsistency("storing model \(model.code) returned no version")
                     }
                     return (version, true)
@@ -151,8 +152,8 @@ public struct Plans {
             id = shared
         } else {
             let owners = try db.query("""
-                SELECT DISTINCT g.code FROM release_model m JOIN management_group g ON g.id = m.group_id WHERE m.code = $1 ORDER BY 1
-                """, [code]).rows.map { try $0.decode(String.self, 0) }
+                SELECT DISTINCT g.code FROM release_model m JOIN management_group g ON g.id = m.group_id WHERE m.code = \(code) ORDER BY 1
+                """).rows.map { try $0.decode(String.self, "code") }
             guard owners.count == 1, let owner = owners.first else {
                 // None at all: "unknown release model", with the nearest shared code.
                 if owners.isEmpty { _ = try Lookup.id(.model, code, db) }
@@ -163,18 +164,17 @@ public struct Plans {
         guard let row = try db.query("""
             SELECT m.code, m.version, g.code, m.name, m.definition::text, m.created_at
             FROM release_model m LEFT JOIN management_group g ON g.id = m.group_id
-            WHERE m.code = $1 AND m.group_id IS NOT DISTINCT FROM (SELECT group_id FROM release_model WHERE id = $3)
-              AND ($2::integer IS NULL OR m.version = $2) ORDER BY m.version DESC LIMIT 1
-            """, [code, version, id]).first else {
+            WHERE m.code = \(code) AND m.group_id IS NOT DISTINCT FROM (SELECT group_id FROM release_model WHERE id = \(id))
+              AND (\(version)::integer IS NULL OR m.version = \(version)) ORDER BY m.version DESC LIMIT 1
+            """).first else {
             throw StoreError.notFound(kind: "release model", code: "\(code) version \(version ?? 0)", suggestion: nil)
         }
         return try Self.model(row)
     }
 
     static func model(_ row: Row) throws -> ModelRecord {
-        let definition = try row.decode(String.self, 4)
+        let (code, version, group, name, definition, createdAt) = try row.decode((String, Int, String?, String, String, Date).self)
         let model = try JSONDecoder().decode(ReleaseModel.self, from: Data(definition.utf8))
-        return ModelRecord(code: try row.decode(String.self, 0), version: try row.decode(Int.self, 1), group: try row.decode(String?.self, 2),
-                           name: try row.decode(String.self, 3), model: model, createdAt: try row.decode(Date.self, 5))
+        return ModelRecord(code: code, version: version, group: group, name: name, model: model, createdAt: createdAt)
     }
 }

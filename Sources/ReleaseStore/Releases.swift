@@ -135,15 +135,16 @@ public struct Releases {
             let id = try translatingUniqueViolation("release \(new.ref) exists already") {
                 try db.query("""
                     INSERT INTO release (group_id, plan_id, code, title, window_id, deploy_start, deploy_end, priority, deadline)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date) RETURNING id
-                    """, [plan.groupID, plan.id, new.ref.code, new.title, windowID, deploy?.start, deploy?.end,
-                          new.priority.value, new.deadline?.description]).first?.decode(Int64.self, 0)
+                    VALUES (\(plan.groupID), \(plan.id), \(new.ref.code), \(new.title), \(windowID), \(deploy?.start), \(deploy?.end),
+                            \(new.priority.value), \(new.deadline?.description)::date) RETURNING id
+                    """).first?.decode(Int64.self, "id")
             }
             guard let id else { throw StoreError.internalInconsistency("INSERT … RETURNING returned nothing") }
             for dependency in dependencies {
                 guard dependency.id != id else { throw StoreError.invalid("\(new.ref) cannot depend on itself") }
-                try db.execute("INSERT INTO release_dependency (group_id, release_id, depends_on_id) VALUES ($1, $2, $3)",
-                               [plan.groupID, id, dependency.id])
+                try db.execute("""
+                    INSERT INTO release_dependency (group_id, release_id, depends_on_id) VALUES (\(plan.groupID), \(id), \(dependency.id))
+                    """)
             }
             return try windowWarnings(windowID, db)
         }
@@ -153,57 +154,60 @@ public struct Releases {
         let group = group.map(CodeKind.canonical), window = window.map(CodeKind.canonical)
         if let group { _ = try Lookup.id(.group, group, db) }
         if let window { _ = try Lookup.id(.window, window, db) }
+        let status = status?.rawValue
         return try db.query(Self.selectReleases + """
-             WHERE ($1::text IS NULL OR g.code = $1) AND ($2::text IS NULL OR w.code = $2) AND ($3::text IS NULL OR r.status = $3)
+             WHERE (\(group)::text IS NULL OR g.code = \(group)) AND (\(window)::text IS NULL OR w.code = \(window))
+               AND (\(status)::text IS NULL OR r.status = \(status))
             ORDER BY r.deploy_start NULLS LAST, g.code, r.code
-            """, [group, window, status?.rawValue]).rows.map(Self.record)
+            """).rows.map(Self.record)
     }
 
-    static let selectReleases = """
+    static let selectReleases: SQL = """
         SELECT g.code, r.code, p.code, r.title, w.code, r.deploy_start, r.deploy_end, r.priority, r.status,
                to_char(r.deadline, 'YYYY-MM-DD'), r.pinned, r.implementer, r.row_version, r.updated_at, r.updated_by
         FROM release r JOIN management_group g ON g.id = r.group_id JOIN release_plan p ON p.id = r.plan_id
         LEFT JOIN service_window w ON w.id = r.window_id
         """
 
+    /// A row of `selectReleases`, read as the tuple of its columns.
     static func record(_ row: Row) throws -> ReleaseRecord {
-        ReleaseRecord(
-            group: try row.decode(String.self, 0), code: try row.decode(String.self, 1), plan: try row.decode(String.self, 2),
-            title: try row.decode(String.self, 3), window: try row.decode(String?.self, 4),
-            deployStart: try row.decode(Date?.self, 5), deployEnd: try row.decode(Date?.self, 6),
-            priority: try row.decode(Int.self, 7), status: ReleaseStatus(rawValue: try row.decode(String.self, 8)) ?? .planned,
-            deadline: try row.decode(String?.self, 9), pinned: try row.decode(Bool.self, 10),
-            implementer: try row.decode(String?.self, 11), version: try row.decode(Int.self, 12),
-            updatedAt: try row.decode(Date.self, 13), updatedBy: try row.decode(String.self, 14))
+        let (group, code, plan, title, window, deployStart, deployEnd, priority, status, deadline, pinned, implementer,
+             version, updatedAt, updatedBy)
+            = try row.decode((String, String, String, String, String?, Date?, Date?, Int, String, String?, Bool, String?,
+                              Int, Date, String).self)
+        return ReleaseRecord(
+            group: group, code: code, plan: plan, title: title, window: window, deployStart: deployStart, deployEnd: deployEnd,
+            priority: priority, status: ReleaseStatus(rawValue: status) ?? .planned, deadline: deadline, pinned: pinned,
+            implementer: implementer, version: version, updatedAt: updatedAt, updatedBy: updatedBy)
     }
 
     public func show(_ ref: ReleaseRef) throws -> ReleaseDetail {
         let key = try Lookup.release(ref, db)
         return try db.transaction(.snapshot) { db in
-            guard let release = try db.query(Self.selectReleases + " WHERE r.id = $1", [key.id]).first.map(Self.record) else {
+            guard let release = try db.query(Self.selectReleases + " WHERE r.id = \(key.id)").first.map(Self.record) else {
                 throw StoreError.notFound(kind: "release", code: ref.description, suggestion: nil)
             }
             let dependsOn = try db.query("""
-                SELECT g.code || '/' || d.code FROM release_dependency rd JOIN release d ON d.id = rd.depends_on_id
-                JOIN management_group g ON g.id = d.group_id WHERE rd.release_id = $1 ORDER BY 1
-                """, [key.id]).rows.map { try $0.decode(String.self, 0) }
+                SELECT g.code || '/' || d.code AS ref FROM release_dependency rd JOIN release d ON d.id = rd.depends_on_id
+                JOIN management_group g ON g.id = d.group_id WHERE rd.release_id = \(key.id) ORDER BY 1
+                """).rows.map { try $0.decode(String.self, "ref") }
             var packages: [PackageRecord] = []
             var units: [Int64: [UnitRecord]] = [:]
             for row in try db.query("""
                 SELECT u.package_id, u.code, u.kind, u.target_code, u.version FROM release_unit u
-                JOIN release_package p ON p.id = u.package_id WHERE p.release_id = $1 ORDER BY u.code
-                """, [key.id]).rows {
-                units[try row.decode(Int64.self, 0), default: []].append(
-                    UnitRecord(code: try row.decode(String.self, 1), kind: try row.decode(String.self, 2),
-                               target: try row.decode(String.self, 3), version: try row.decode(String?.self, 4)))
+                JOIN release_package p ON p.id = u.package_id WHERE p.release_id = \(key.id) ORDER BY u.code
+                """).rows {
+                let (package, code, kind, target, version) = try row.decode((Int64, String, String, String, String?).self)
+                units[package, default: []].append(UnitRecord(code: code, kind: kind, target: target, version: version))
             }
-            for row in try db.query("SELECT id, code FROM release_package WHERE release_id = $1 ORDER BY code", [key.id]).rows {
-                packages.append(PackageRecord(code: try row.decode(String.self, 1), units: units[try row.decode(Int64.self, 0)] ?? []))
+            for row in try db.query("SELECT id, code FROM release_package WHERE release_id = \(key.id) ORDER BY code").rows {
+                let (id, code) = try row.decode((Int64, String).self)
+                packages.append(PackageRecord(code: code, units: units[id] ?? []))
             }
             let bookings = try self.bookings(releaseID: key.id, db)
             let deviations = try self.deviations(releaseID: key.id, ref: ref.description, db)
             let (model, criteria) = try criteriaStates(key, db)
-            let evaluation = try db.query("SELECT evaluation FROM release WHERE id = $1", [key.id]).first?.decode(String?.self, 0)
+            let evaluation = try db.query("SELECT evaluation FROM release WHERE id = \(key.id)").first?.decode(String?.self, "evaluation")
             return ReleaseDetail(release: release, dependsOn: dependsOn, packages: packages, bookings: bookings,
                                  deviations: deviations, model: model, criteria: criteria, evaluation: evaluation)
         }
@@ -214,24 +218,24 @@ public struct Releases {
             SELECT b.id, g.code || '/' || r.code, e.code, lower(b.during), upper(b.during), b.status
             FROM environment_booking b JOIN environment e ON e.id = b.environment_id
             JOIN release r ON r.id = b.release_id JOIN management_group g ON g.id = r.group_id
-            WHERE b.release_id = $1 ORDER BY lower(b.during), e.code
-            """, [releaseID]).rows.map(Self.booking)
+            WHERE b.release_id = \(releaseID) ORDER BY lower(b.during), e.code
+            """).rows.map(Self.booking)
     }
 
+    /// A booking row: id, `GROUP/CODE`, environment, start, end, status.
     static func booking(_ row: Row) throws -> BookingRecord {
-        BookingRecord(id: try row.decode(Int64.self, 0), release: try row.decode(String.self, 1), environment: try row.decode(String.self, 2),
-                      start: try row.decode(Date.self, 3), end: try row.decode(Date.self, 4),
-                      status: BookingStatus(rawValue: try row.decode(String.self, 5)) ?? .tentative)
+        let (id, release, environment, start, end, status) = try row.decode((Int64, String, String, Date, Date, String).self)
+        return BookingRecord(id: id, release: release, environment: environment, start: start, end: end,
+                             status: BookingStatus(rawValue: status) ?? .tentative)
     }
 
     func deviations(releaseID: Int64, ref: String, _ db: Connection) throws -> [DeviationRecord] {
         try db.query("""
-            SELECT id, severity, text, recorded_at, recorded_by, resolution FROM deviation WHERE release_id = $1 ORDER BY id
-            """, [releaseID]).rows.map {
-            DeviationRecord(id: try $0.decode(Int64.self, 0), release: ref,
-                            severity: DeviationSeverity(rawValue: try $0.decode(String.self, 1)) ?? .low,
-                            text: try $0.decode(String.self, 2), recordedAt: try $0.decode(Date.self, 3),
-                            recordedBy: try $0.decode(String.self, 4), resolution: try $0.decode(String?.self, 5))
+            SELECT id, severity, text, recorded_at, recorded_by, resolution FROM deviation WHERE release_id = \(releaseID) ORDER BY id
+            """).rows.map {
+            let (id, severity, text, recordedAt, recordedBy, resolution) = try $0.decode((Int64, String, String, Date, String, String?).self)
+            return DeviationRecord(id: id, release: ref, severity: DeviationSeverity(rawValue: severity) ?? .low, text: text,
+                                   recordedAt: recordedAt, recordedBy: recordedBy, resolution: resolution)
         }
     }
 
@@ -254,11 +258,9 @@ public struct Releases {
         return try db.retryingTransaction { db in
             guard let row = try db.query("""
                 SELECT r.deploy_start, r.deploy_end, w.starts_at FROM release r LEFT JOIN service_window w ON w.id = r.window_id
-                WHERE r.id = $1
-                """, [key.id]).first else { throw StoreError.notFound(kind: "release", code: ref.description, suggestion: nil) }
-            let oldStart = try row.decode(Date?.self, 0)
-            let oldEnd = try row.decode(Date?.self, 1)
-            let oldWindowStart = try row.decode(Date?.self, 2)
+                WHERE r.id = \(key.id)
+                """).first else { throw StoreError.notFound(kind: "release", code: ref.description, suggestion: nil) }
+            let (oldStart, oldEnd, oldWindowStart) = try row.decode((Date?, Date?, Date?).self)
             var start = target.start
             var end = target.end
             if let oldStart, let oldEnd {
@@ -266,24 +268,24 @@ public struct Releases {
                 start = target.start.addingTimeInterval(offset)
                 end = start.addingTimeInterval(oldEnd.timeIntervalSince(oldStart))
             }
-            try updateRelease(key, expectedVersion: expectedVersion, db: db, identity: identity, action: "move \(ref)",
-                              "UPDATE release SET window_id = $3, deploy_start = $4, deploy_end = $5 WHERE id = $1 AND row_version = $2",
-                              [targetID, start, end])
+            try updateRelease(key, expectedVersion: expectedVersion, db: db, identity: identity, action: "move \(ref)") { id, version in
+                "UPDATE release SET window_id = \(targetID), deploy_start = \(start), deploy_end = \(end) WHERE id = \(id) AND row_version = \(version)"
+            }
             var warnings = try windowWarnings(targetID, db)
             let freezes = try db.query("""
                 SELECT f.id, f.code, f.reason FROM change_freeze f
-                WHERE f.environment_id IS NULL AND tstzrange(f.starts_at, f.ends_at) && tstzrange($1, $2) ORDER BY f.starts_at
-                """, [start, end]).rows
+                WHERE f.environment_id IS NULL AND tstzrange(f.starts_at, f.ends_at) && tstzrange(\(start), \(end)) ORDER BY f.starts_at
+                """).rows
             for freeze in freezes {
-                let code = try freeze.decode(String.self, 1)
+                let (freezeID, code, freezeReason) = try freeze.decode((Int, String, String).self)
                 if let reason = overrideFreezeReason {
                     try db.execute("""
-                        INSERT INTO freeze_override (freeze_id, release_id, reason) VALUES ($1, $2, $3)
+                        INSERT INTO freeze_override (freeze_id, release_id, reason) VALUES (\(freezeID), \(key.id), \(reason))
                         ON CONFLICT (freeze_id, release_id) DO UPDATE SET reason = EXCLUDED.reason
-                        """, [try freeze.decode(Int.self, 0), key.id, reason])
+                        """)
                     warnings.append("freeze \(code) overridden for \(ref): \(reason)")
                 } else {
-                    warnings.append("the deployment falls in freeze \(code) (\(try freeze.decode(String.self, 2))); it shows up as a conflict")
+                    warnings.append("the deployment falls in freeze \(code) (\(freezeReason)); it shows up as a conflict")
                 }
             }
             return warnings
@@ -293,15 +295,17 @@ public struct Releases {
     public func setPinned(_ ref: ReleaseRef, _ pinned: Bool, by identity: Identity) throws {
         let key = try Lookup.release(ref, db)
         try identity.require(Self.planners, in: ref.group, to: "pin \(ref)")
-        try updateRelease(key, expectedVersion: nil, db: db, identity: identity, action: "pin \(ref)",
-                          "UPDATE release SET pinned = $3 WHERE id = $1 AND row_version = $2", [pinned])
+        try updateRelease(key, expectedVersion: nil, db: db, identity: identity, action: "pin \(ref)") { id, version in
+            "UPDATE release SET pinned = \(pinned) WHERE id = \(id) AND row_version = \(version)"
+        }
     }
 
     public func assign(_ ref: ReleaseRef, implementer: String?, by identity: Identity) throws {
         let key = try Lookup.release(ref, db)
         try identity.require(Self.planners, in: ref.group, to: "assign \(ref)")
-        try updateRelease(key, expectedVersion: nil, db: db, identity: identity, action: "assign \(ref)",
-                          "UPDATE release SET implementer = $3 WHERE id = $1 AND row_version = $2", [implementer])
+        try updateRelease(key, expectedVersion: nil, db: db, identity: identity, action: "assign \(ref)") { id, version in
+            "UPDATE release SET implementer = \(implementer) WHERE id = \(id) AND row_version = \(version)"
+        }
     }
 
     public func evaluate(_ ref: ReleaseRef, text: String, by identity: Identity) throws {
@@ -310,8 +314,9 @@ public struct Releases {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw StoreError.invalid("an evaluation needs text: what went well, what to change")
         }
-        try updateRelease(key, expectedVersion: nil, db: db, identity: identity, action: "evaluate \(ref)",
-                          "UPDATE release SET evaluation = $3 WHERE id = $1 AND row_version = $2", [text])
+        try updateRelease(key, expectedVersion: nil, db: db, identity: identity, action: "evaluate \(ref)") { id, version in
+            "UPDATE release SET evaluation = \(text) WHERE id = \(id) AND row_version = \(version)"
+        }
     }
 
     /// Moves a release one step along its lifecycle (or cancels it), checking the model's criteria.
@@ -323,23 +328,23 @@ public struct Releases {
             let current = ReleaseStatus(rawValue: key.status) ?? .planned
             let (model, facts) = try lifecycleFacts(key, db)
             let next = try ReleaseLifecycle.advance(from: current, requested.map { .to($0) } ?? .next, model: model?.model, facts: facts)
-            try updateRelease(key, expectedVersion: expectedVersion, db: db, identity: identity, action: "advance \(ref)",
-                              "UPDATE release SET status = $3 WHERE id = $1 AND row_version = $2", [next.rawValue])
+            try updateRelease(key, expectedVersion: expectedVersion, db: db, identity: identity, action: "advance \(ref)") { id, version in
+                "UPDATE release SET status = \(next.rawValue) WHERE id = \(id) AND row_version = \(version)"
+            }
             return (current, next)
         }
     }
 
-    /// Runs a guarded UPDATE of one release: `$1` is its id and `$2` the version it was read at.
+    /// Runs a guarded UPDATE of one release, given its id and the version it was read at.
     /// No row changed means someone else changed it first (exit 75) or the policies refused.
     private func updateRelease(_ key: ReleaseKey, expectedVersion: Int?, db: Connection, identity: Identity, action: String,
-                               _ sql: String, _ values: [any PostgresEncodable]) throws {
+                               _ update: (_ id: Int64, _ version: Int) -> SQL) throws {
         let version = expectedVersion ?? key.version
-        let changed = try db.execute(sql, [key.id, version] + values)
+        let changed = try db.execute(update(key.id, version))
         guard changed == 0 else { return }
-        if let row = try db.query("SELECT row_version, updated_by, updated_at FROM release WHERE id = $1", [key.id]).first,
-           try row.decode(Int.self, 0) != version {
-            throw StoreError.staleWrite(what: key.ref.description, changedBy: try row.decode(String.self, 1),
-                                        changedAt: try row.decode(Date.self, 2))
+        if let row = try db.query("SELECT row_version, updated_by, updated_at FROM release WHERE id = \(key.id)").first {
+            let (current, changedBy, changedAt) = try row.decode((Int, String, Date).self)
+            if current != version { throw StoreError.staleWrite(what: key.ref.description, changedBy: changedBy, changedAt: changedAt) }
         }
         throw StoreError.permissionDenied(who: identity.login, what: action, why: "the database's policies refused the change")
     }
@@ -364,40 +369,42 @@ public struct Releases {
         } ?? .plan
         try db.execute("""
             INSERT INTO release_criterion (group_id, release_id, phase, name, checked_at)
-            VALUES ($1, $2, $3, $4, now())
+            VALUES (\(key.groupID), \(key.id), \(activity.rawValue), \(criterion.name), now())
             ON CONFLICT (release_id, name) DO UPDATE SET checked_at = now()
-            """, [key.groupID, key.id, activity.rawValue, criterion.name])
+            """)
     }
 
     func model(for key: ReleaseKey, _ db: Connection) throws -> ModelRecord? {
         guard let row = try db.query("""
             SELECT m.code, m.version, g.code, m.name, m.definition::text, m.created_at
             FROM release r JOIN release_plan p ON p.id = r.plan_id JOIN release_model m ON m.id = p.model_id
-            LEFT JOIN management_group g ON g.id = m.group_id WHERE r.id = $1
-            """, [key.id]).first else { return nil }
+            LEFT JOIN management_group g ON g.id = m.group_id WHERE r.id = \(key.id)
+            """).first else { return nil }
         return try Plans.model(row)
     }
 
     func lifecycleFacts(_ key: ReleaseKey, _ db: Connection) throws -> (ModelRecord?, ReleaseFacts) {
         let model = try model(for: key, db)
         guard let row = try db.query("""
-            SELECT (SELECT count(*) FROM deviation d WHERE d.release_id = r.id AND d.resolution IS NULL),
-                   (SELECT count(*) FROM deviation d WHERE d.release_id = r.id AND d.resolution IS NULL AND d.severity = 'high'),
-                   r.evaluation IS NOT NULL,
+            SELECT (SELECT count(*) FROM deviation d WHERE d.release_id = r.id AND d.resolution IS NULL) AS open_deviations,
+                   (SELECT count(*) FROM deviation d WHERE d.release_id = r.id AND d.resolution IS NULL AND d.severity = 'high')
+                       AS open_high_deviations,
+                   r.evaluation IS NOT NULL AS has_evaluation,
                    NOT EXISTS (SELECT 1 FROM environment_booking b JOIN environment e ON e.id = b.environment_id
-                               WHERE b.release_id = r.id AND e.kind <> 'prod' AND upper(b.during) > $2)
+                               WHERE b.release_id = r.id AND e.kind <> 'prod' AND upper(b.during) > \(now))
                    AND EXISTS (SELECT 1 FROM environment_booking b JOIN environment e ON e.id = b.environment_id
-                               WHERE b.release_id = r.id AND e.kind <> 'prod'),
+                               WHERE b.release_id = r.id AND e.kind <> 'prod') AS test_bookings_finished,
                    coalesce((SELECT array_agg(coalesce(u.version, '')) FROM release_unit u JOIN release_package p ON p.id = u.package_id
-                             WHERE p.release_id = r.id), '{}'),
+                             WHERE p.release_id = r.id), '{}') AS versions,
                    coalesce((SELECT array_agg(c.name) FROM release_criterion c WHERE c.release_id = r.id AND c.checked_at IS NOT NULL), '{}')
-            FROM release r WHERE r.id = $1
-            """, [key.id, now]).first else {
+                       AS ticked
+            FROM release r WHERE r.id = \(key.id)
+            """).first else {
             throw StoreError.notFound(kind: "release", code: key.ref.description, suggestion: nil)
         }
-        let openDeviations = try row.decode(Int.self, 0)
-        let versions = try row.decode([String].self, 4)
-        let ticked = Set(try row.decode([String].self, 5))
+        let openDeviations = try row.decode(Int.self, "open_deviations")
+        let versions = try row.decode([String].self, "versions")
+        let ticked = Set(try row.decode([String].self, "ticked"))
         var satisfied = ticked
         if let model {
             // A unit without a version, or with one the model's versioning rule rejects.
@@ -405,12 +412,13 @@ public struct Releases {
                 version.isEmpty || (model.model.versioning.map { rule in (try? rule.check(version)) == nil } ?? false)
             }.count
             let facts = AutomaticCheckFacts(
-                testBookingsFinished: try row.decode(Bool.self, 3), openHighDeviations: try row.decode(Int.self, 1),
+                testBookingsFinished: try row.decode(Bool.self, "test_bookings_finished"),
+                openHighDeviations: try row.decode(Int.self, "open_high_deviations"),
                 unitsWithoutValidVersion: invalidVersions)
             satisfied = model.model.satisfiedCriteria(ticked: ticked, automatic: facts)
         }
         return (model, ReleaseFacts(satisfiedCriteria: satisfied, openDeviations: openDeviations,
-                                            hasEvaluation: try row.decode(Bool.self, 2)))
+                                            hasEvaluation: try row.decode(Bool.self, "has_evaluation")))
     }
 
     func criteriaStates(_ key: ReleaseKey, _ db: Connection) throws -> (String?, [CriterionState]) {
@@ -434,12 +442,11 @@ public struct Releases {
     func windowWarnings(_ windowID: Int?, _ db: Connection) throws -> [String] {
         guard let windowID, let row = try db.query("""
             SELECT w.code, w.capacity, (SELECT count(*) FROM release r WHERE r.window_id = w.id AND r.status NOT IN ('cancelled', 'closed'))
-            FROM service_window w WHERE w.id = $1
-            """, [windowID]).first else { return [] }
-        let capacity = try row.decode(Int.self, 1)
-        let used = try row.decode(Int.self, 2)
+            FROM service_window w WHERE w.id = \(windowID)
+            """).first else { return [] }
+        let (code, capacity, used) = try row.decode((String, Int, Int).self)
         guard used > capacity else { return [] }
-        return ["service window \(try row.decode(String.self, 0)) holds \(used) releases, capacity \(capacity): this shows up as a window-capacity conflict"]
+        return ["service window \(code) holds \(used) releases, capacity \(capacity): this shows up as a window-capacity conflict"]
     }
 }
 

@@ -128,8 +128,7 @@ public struct ReportStore {
             let recorded = try events(history)
             var revisions: Revisions = [:]
             guard !recorded.isEmpty else { return (history, revisions) }
-            for row in try db.query("SELECT calendar, uid, sequence, last_modified FROM relplan_record_calendar_events($1, $2, $3, $4)",
-                                    [recorded.map(\.calendar), recorded.map(\.uid), recorded.map(\.fingerprint), now]).rows {
+            for row in try db.query("SELECT calendar, uid, sequence, last_modified FROM relplan_record_calendar_events(\(recorded.map(\.calendar)), \(recorded.map(\.uid)), \(recorded.map(\.fingerprint)), \(now))").rows {
                 revisions[try row.decode(String.self, 0), default: [:]][try row.decode(String.self, 1)] =
                     (try row.decode(Int.self, 2), try row.decode(Date.self, 3))
             }
@@ -154,24 +153,20 @@ public struct ReportStore {
             INSERT INTO conflict_history AS h (identity, type, severity, window_code, environment, target, releases, groups, message,
                                                first_seen, last_seen)
             SELECT c.identity, c.type, c.severity, nullif(c.window_code, ''), nullif(c.environment, ''), nullif(c.target, ''),
-                   string_to_array(c.releases, '|'), string_to_array(c.groups, '|'), c.message, c.first_seen, $10
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                        $11::timestamptz[])
+                   string_to_array(c.releases, '|'), string_to_array(c.groups, '|'), c.message, c.first_seen, \(now)
+            FROM unnest(\(entries.map(\.conflict.identity))::text[], \(entries.map(\.conflict.type.rawValue))::text[], \(entries.map(\.conflict.severity.rawValue))::text[], \(entries.map { $0.conflict.window ?? "" })::text[], \(entries.map { $0.conflict.environment ?? "" })::text[], \(entries.map { $0.conflict.target ?? "" })::text[], \(entries.map { $0.conflict.releases.joined(separator: "|") })::text[], \(entries.map { $0.conflict.groups.joined(separator: "|") })::text[], \(entries.map(\.conflict.message))::text[],
+                        \(entries.map(\.firstSeen))::timestamptz[])
                  AS c(identity, type, severity, window_code, environment, target, releases, groups, message, first_seen)
             ON CONFLICT (identity) DO UPDATE SET
                 last_seen = EXCLUDED.last_seen, message = EXCLUDED.message, releases = EXCLUDED.releases, groups = EXCLUDED.groups,
                 first_seen = CASE WHEN h.resolved_at IS NULL THEN h.first_seen ELSE EXCLUDED.first_seen END,
                 resolved_at = NULL
-            """, [entries.map(\.conflict.identity), entries.map(\.conflict.type.rawValue), entries.map(\.conflict.severity.rawValue),
-                  entries.map { $0.conflict.window ?? "" }, entries.map { $0.conflict.environment ?? "" },
-                  entries.map { $0.conflict.target ?? "" }, entries.map { $0.conflict.releases.joined(separator: "|") },
-                  entries.map { $0.conflict.groups.joined(separator: "|") }, entries.map(\.conflict.message), now,
-                  entries.map(\.firstSeen)])
+            """)
         let resolved = try db.query("""
-            UPDATE conflict_history SET resolved_at = $1
-            WHERE resolved_at IS NULL AND NOT (identity = ANY ($2::text[]))
+            UPDATE conflict_history SET resolved_at = \(now)
+            WHERE resolved_at IS NULL AND NOT (identity = ANY (\(conflicts.map(\.identity))::text[]))
             RETURNING identity, type, window_code, environment, target, releases, groups, message, first_seen, last_seen
-            """, [now, conflicts.map(\.identity)]).rows.map { row -> HistoryEntry in
+            """).rows.map { row -> HistoryEntry in
             let conflict = Conflict(
                 type: ConflictType(rawValue: try row.decode(String.self, 1)) ?? .windowCapacity,
                 window: try row.decode(String?.self, 2), environment: try row.decode(String?.self, 3), target: try row.decode(String?.self, 4),
@@ -180,8 +175,7 @@ public struct ReportStore {
             return HistoryEntry(conflict: conflict, status: .resolved, firstSeen: try row.decode(Date.self, 8),
                                 lastSeen: try row.decode(Date.self, 9), resolvedAt: now)
         }
-        try db.execute("INSERT INTO report_run (started_at, conflicts, new, resolved) VALUES ($1, $2, $3, $4)",
-                       [startedAt, conflicts.count, entries.filter { $0.status == .new }.count, resolved.count])
+        try db.execute("INSERT INTO report_run (started_at, conflicts, new, resolved) VALUES (\(startedAt), \(conflicts.count), \(entries.filter { $0.status == .new }.count), \(resolved.count))")
         return entries + resolved.sorted { $0.conflict.identity < $1.conflict.identity }
     }
 }

@@ -220,15 +220,15 @@ public struct ScheduleStore {
                 "version":\(portfolio.versions[p.release] ?? key.version),"needs":[\(move.needs.map { String($0.move + 1) }.joined(separator: ","))]}
                 """)
         }
-        let rows = try db.query("SELECT idx, id, status, waits_on FROM relplan_store_plan($1::jsonb, $2)",
-                                ["[" + items.joined(separator: ",") + "]", zone.identifier]).rows
+        let planJSON = "[" + items.joined(separator: ",") + "]"
+        let rows = try db.query("SELECT idx, id, status, waits_on FROM relplan_store_plan(\(planJSON)::jsonb, \(zone.identifier))").rows
         var ids = [Int64](repeating: 0, count: plan.count)
         var statuses = [String](repeating: "", count: plan.count)
         for row in rows {
-            let i = try row.decode(Int.self, 0) - 1
+            let i = try row.decode(Int.self, "idx") - 1
             guard plan.indices.contains(i) else { continue }
-            ids[i] = try row.decode(Int64.self, 1)
-            statuses[i] = try row.decode(String.self, 2)
+            ids[i] = try row.decode(Int64.self, "id")
+            statuses[i] = try row.decode(String.self, "status")
         }
         var applied: [String] = []
         var proposed: [(String, Int64)] = []
@@ -251,7 +251,7 @@ public struct ScheduleStore {
         do {
             return try body()
         } catch let error as PostgresError where error.sqlState == .lockNotAvailable {
-            if let holder = (try? db.query("SELECT relplan_scheduler_holder()").first?.decode(String?.self, 0)) ?? nil {
+            if let holder = (try? db.query("SELECT relplan_scheduler_holder() AS holder").first?.decode(String?.self, "holder")) ?? nil {
                 throw StoreError.busy("the scheduler is busy: \(holder) is applying or deciding moves; nothing was changed, retry")
             }
             // Not the scheduler's lock: a row or table lock of another session (lock_timeout).
@@ -263,11 +263,13 @@ public struct ScheduleStore {
     public func proposals(group: String?, status: String? = nil) throws -> [StoredProposal] {
         let group = group.map(CodeKind.canonical)
         if let group { _ = try Lookup.id(.group, group, db) }
-        return try proposals(where: "($1::text IS NULL OR g.code = $1) AND ($2::text IS NULL OR p.status = $2 OR ($2 = 'pending' AND p.status = 'approved'))",
-                             [group, status], db)
+        return try proposals(where: """
+            (\(group)::text IS NULL OR g.code = \(group))
+            AND (\(status)::text IS NULL OR p.status = \(status) OR (\(status) = 'pending' AND p.status = 'approved'))
+            """, db)
     }
 
-    func proposals(where condition: String, _ values: [any PostgresEncodable], _ db: Connection) throws -> [StoredProposal] {
+    func proposals(where condition: SQL, _ db: Connection) throws -> [StoredProposal] {
         try db.query("""
             SELECT p.id, g.code || '/' || r.code, g.code, p.action, p.from_text, p.to_text, p.reason, p.status, p.proposed_by,
                    p.proposed_at, p.decision_reason, p.plan_id,
@@ -280,14 +282,14 @@ public struct ScheduleStore {
             FROM schedule_proposal p JOIN release r ON r.id = p.release_id JOIN management_group g ON g.id = p.group_id
             WHERE \(condition)
             ORDER BY p.id
-            """, values).rows.map {
-            StoredProposal(id: try $0.decode(Int64.self, 0), release: try $0.decode(String.self, 1), group: try $0.decode(String.self, 2),
-                           action: try $0.decode(String.self, 3), from: try $0.decode(String.self, 4), to: try $0.decode(String.self, 5),
-                           reason: try $0.decode(String.self, 6), status: try $0.decode(String.self, 7),
-                           proposedBy: try $0.decode(String.self, 8), proposedAt: try $0.decode(Date.self, 9),
-                           decisionReason: try $0.decode(String?.self, 10), plan: try $0.decode(Int64?.self, 11),
-                           waitsOn: try $0.decode([String].self, 12).compactMap(StoredProposal.Link.init),
-                           neededBy: try $0.decode([String].self, 13).compactMap(StoredProposal.Link.init))
+            """).rows.map {
+            let (id, release, group, action, from, to, reason, status, proposedBy, proposedAt, decisionReason, plan, waitsOn, neededBy)
+                = try $0.decode((Int64, String, String, String, String, String, String, String, String, Date, String?, Int64?,
+                                 [String], [String]).self)
+            return StoredProposal(id: id, release: release, group: group, action: action, from: from, to: to, reason: reason,
+                                  status: status, proposedBy: proposedBy, proposedAt: proposedAt, decisionReason: decisionReason,
+                                  plan: plan, waitsOn: waitsOn.compactMap(StoredProposal.Link.init),
+                                  neededBy: neededBy.compactMap(StoredProposal.Link.init))
         }
     }
 
@@ -309,7 +311,7 @@ public struct ScheduleStore {
         try naming {
             try db.retryingTransaction { db in
                 try db.execute("SELECT relplan_lock_scheduler()")
-                guard let stored = try proposals(where: "p.id = $1", [id], db).first else {
+                guard let stored = try proposals(where: "p.id = \(id)", db).first else {
                     throw StoreError.notFound(kind: "proposal", code: String(id), suggestion: nil)
                 }
                 try identity.require([.manager, .releaseManager], in: stored.group,
@@ -327,15 +329,14 @@ public struct ScheduleStore {
                         needs = found.map { WaitingMove.Wait(id: open[$0.move].id, release: open[$0.move].proposal.release, doing: $0.doing) }
                     }
                 }
-                guard let row = try db.query("SELECT status, detail FROM relplan_decide($1, $2, $3::text, $4::bigint[], $5::text)",
-                                             [id, accept, reason, waits, zone.identifier]).first else {
+                guard let row = try db.query("SELECT status, detail FROM relplan_decide(\(id), \(accept), \(reason)::text, \(waits)::bigint[], \(zone.identifier)::text)").first else {
                     throw StoreError.internalInconsistency("relplan_decide returned nothing")
                 }
-                let status = try row.decode(String.self, 0)
-                let changed = try proposals(where: "p.decided_at = now() AND p.status IN ('accepted', 'withdrawn')", [], db)
+                let status = try row.decode(String.self, "status")
+                let changed = try proposals(where: "p.decided_at = now() AND p.status IN ('accepted', 'withdrawn')", db)
                 return DecisionOutcome(
-                    status: status, detail: try row.decode(String?.self, 1),
-                    proposal: try proposals(where: "p.id = $1", [id], db).first.unwrapOrThrow("proposal \(id)"),
+                    status: status, detail: try row.decode(String?.self, "detail"),
+                    proposal: try proposals(where: "p.id = \(id)", db).first.unwrapOrThrow("proposal \(id)"),
                     carriedOut: changed.filter { $0.status == "accepted" }, withdrawn: changed.filter { $0.status == "withdrawn" },
                     waitsOn: status == "approved" ? needs : [])
             }
@@ -352,15 +353,15 @@ public struct ScheduleStore {
     /// The moves of a plan not carried out yet, as the resolver's proposals.
     private func openMoves(of plan: Int64, _ db: Connection, only: Int64? = nil) throws -> [OpenMove] {
         try db.query("""
-            SELECT p.id, g.code || '/' || r.code, p.action, p.from_text, p.to_text, w.code, lower(p.new_deploy), upper(p.new_deploy),
-                   p.booking_moves::text, p.reason
+            SELECT p.id, g.code || '/' || r.code AS release, p.action, p.from_text, p.to_text, w.code AS new_window,
+                   lower(p.new_deploy) AS start, upper(p.new_deploy) AS end, p.booking_moves::text AS booking_moves, p.reason
             FROM schedule_proposal p JOIN release r ON r.id = p.release_id JOIN management_group g ON g.id = p.group_id
             LEFT JOIN service_window w ON w.id = p.new_window_id
-            WHERE p.plan_id = $1 AND ($2::bigint IS NULL OR p.id = $2) AND ($2::bigint IS NOT NULL OR p.status IN ('pending', 'approved'))
+            WHERE p.plan_id = \(plan) AND (\(only)::bigint IS NULL OR p.id = \(only)) AND (\(only)::bigint IS NOT NULL OR p.status IN ('pending', 'approved'))
             ORDER BY p.id
-            """, [plan, only]).rows.map { row in
+            """).rows.map { row in
             var bookingMoves: [BookingMove] = []
-            if let data = try row.decode(String.self, 8).data(using: .utf8),
+            if let data = try row.decode(String.self, "booking_moves").data(using: .utf8),
                let items = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] {
                 for item in items {
                     guard let booking = (item["booking"] as? NSNumber)?.int64Value,
@@ -371,12 +372,13 @@ public struct ScheduleStore {
                                                     from: Interval(start: fromStart, end: fromEnd), to: Interval(start: start, end: end)))
                 }
             }
-            let start = try row.decode(Date?.self, 6)
-            let end = try row.decode(Date?.self, 7)
-            return OpenMove(id: try row.decode(Int64.self, 0), proposal: Proposal(
-                release: try row.decode(String.self, 1), action: ProposalAction(rawValue: try row.decode(String.self, 2)) ?? .moveWindow,
-                from: try row.decode(String.self, 3), to: try row.decode(String.self, 4), reason: try row.decode(String.self, 9),
-                newWindow: try row.decode(String?.self, 5),
+            let start = try row.decode(Date?.self, "start")
+            let end = try row.decode(Date?.self, "end")
+            return OpenMove(id: try row.decode(Int64.self, "id"), proposal: Proposal(
+                release: try row.decode(String.self, "release"),
+                action: ProposalAction(rawValue: try row.decode(String.self, "action")) ?? .moveWindow,
+                from: try row.decode(String.self, "from_text"), to: try row.decode(String.self, "to_text"),
+                reason: try row.decode(String.self, "reason"), newWindow: try row.decode(String?.self, "new_window"),
                 newDeploy: start.flatMap { s in end.map { Interval(start: s, end: $0) } }, bookingMoves: bookingMoves))
         }
     }

@@ -14,10 +14,10 @@ public enum SessionLimits {
     public static func apply(to connection: Connection, statementTimeout: String = statementTimeout) throws {
         _ = try connection.query("""
             SELECT set_config(s.name, d.value, false)
-            FROM (VALUES ('lock_timeout', $1), ('statement_timeout', $2)) AS d(name, value)
+            FROM (VALUES ('lock_timeout', \(lockTimeout)), ('statement_timeout', \(statementTimeout))) AS d(name, value)
             JOIN pg_catalog.pg_settings s ON s.name = d.name
             WHERE s.source NOT IN ('client', 'user', 'database', 'database user')
-            """, [lockTimeout, statementTimeout])
+            """)
     }
 
     /// After a lock timeout: how long the session waited and which sessions likely hold the lock,

@@ -54,7 +54,7 @@ public struct SnapshotLoader {
         let nestLoop = try db.query("SELECT current_setting('enable_nestloop')").first?.decode(String.self, 0) ?? "on"
         try db.execute("SELECT set_config('enable_nestloop', 'off', true)")
         let snapshot = try readTables(db, versions: &versions)
-        try db.execute("SELECT set_config('enable_nestloop', $1, true)", [nestLoop])
+        try db.execute("SELECT set_config('enable_nestloop', \(nestLoop), true)")
         return snapshot
     }
 
