@@ -93,13 +93,17 @@ for trial in range(args.trials):
     time.sleep(delay)
     server("crash")
     code = process.wait()
+    stderr = process.stderr.read().decode(errors='replace').strip()
     server("start")
     state = (psql("faults_run", PLACES), psql("faults_run", BOOKINGS))
     outcome = "none" if state == before else "all" if state == after else "PARTIAL"
     check(f"trial {trial}: crash after {delay:.2f} s (exit {code}): {outcome} of the moves", outcome != "PARTIAL",
           "some moves survived without the others")
     check(f"trial {trial}: a clean exit code", code in (69, 75) or (code == 0 and outcome == "all"),
-          f"exit {code}: {process.stderr.read().decode(errors='replace').strip()}")
+          f"exit {code}: {stderr}")
+    # A message that says nothing was committed must be true (a crash during COMMIT may have committed).
+    check(f"trial {trial}: what the message says was committed is so",
+          outcome == "none" or "nothing was committed" not in stderr, stderr)
     if outcome == "none":
         rerun = subprocess.run([RELPLAN, "schedule", "resolve", "--apply"], capture_output=True, text=True,
                                env=dict(os.environ, RELPLAN_DATABASE_URL="dbname=faults_run user=fault_planner"))

@@ -52,10 +52,10 @@ public struct AuditTrail {
               AND (\(releaseID)::bigint IS NULL OR a.release_id = \(releaseID) OR a.release_ids @> ARRAY[\(releaseID)::bigint])
             ORDER BY a.id DESC LIMIT \(limit)
             """).rows.map {
-            AuditEntry(id: try $0.decode(Int64.self, 0), at: try $0.decode(Date.self, 1), login: try $0.decode(String.self, 2),
-                       actingRole: try $0.decode(String.self, 3), table: try $0.decode(String.self, 4), operation: try $0.decode(String.self, 5),
-                       rowKey: try $0.decode(String.self, 6), group: try $0.decode(String?.self, 7), release: try $0.decode(String?.self, 8),
-                       change: Self.utcStyle(try $0.decode(String?.self, 9) ?? ""))
+            let (id, at, login, actingRole, table, operation, rowKey, group, release, change)
+                = try $0.decode((Int64, Date, String, String, String, String, String, String?, String?, String?).self)
+            return AuditEntry(id: id, at: at, login: login, actingRole: actingRole, table: table, operation: operation,
+                              rowKey: rowKey, group: group, release: release, change: Self.utcStyle(change ?? ""))
         }.reversed()
     }
 

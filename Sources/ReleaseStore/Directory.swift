@@ -36,8 +36,8 @@ public struct Directory {
             SELECT g.code, g.name, (SELECT count(*) FROM membership m WHERE m.group_id = g.id), g.created_at
             FROM management_group g ORDER BY g.code
             """).rows.map {
-            GroupRecord(code: try $0.decode(String.self, 0), name: try $0.decode(String.self, 1),
-                        members: try $0.decode(Int.self, 2), createdAt: try $0.decode(Date.self, 3))
+            let (code, name, members, createdAt) = try $0.decode((String, String, Int, Date).self)
+            return GroupRecord(code: code, name: name, members: members, createdAt: createdAt)
         }
     }
 
@@ -81,9 +81,8 @@ public struct Directory {
             SELECT role_name, role, added_at, added_by FROM membership WHERE group_id = \(groupID)
             ORDER BY array_position(ARRAY['manager','release-manager','member','viewer'], role), role_name
             """).rows.map {
-            MemberRecord(group: group, login: try $0.decode(String.self, 0),
-                         role: MemberRole(rawValue: try $0.decode(String.self, 1)) ?? .viewer,
-                         addedAt: try $0.decode(Date.self, 2), addedBy: try $0.decode(String.self, 3))
+            let (login, role, addedAt, addedBy) = try $0.decode((String, String, Date, String).self)
+            return MemberRecord(group: group, login: login, role: MemberRole(rawValue: role) ?? .viewer, addedAt: addedAt, addedBy: addedBy)
         }
     }
 }

@@ -13,16 +13,17 @@ public struct Identity: Sendable {
     public let roles: [String: MemberRole]
 
     public static func current(_ db: Connection) throws -> Identity {
-        let row = try db.query("SELECT current_user::text, relplan_is_admin(current_user)").first
-        let login = try row?.decode(String.self, 0) ?? ""
-        let isAdmin = try row?.decode(Bool.self, 1) ?? false
+        let row = try db.query("SELECT current_user::text AS login, relplan_is_admin(current_user) AS is_admin").first
+        let login = try row?.decode(String.self, "login") ?? ""
+        let isAdmin = try row?.decode(Bool.self, "is_admin") ?? false
         var roles: [String: MemberRole] = [:]
         for row in try db.query("""
             SELECT g.code, m.role FROM membership m JOIN management_group g ON g.id = m.group_id
             WHERE m.role_name = current_user
             """).rows {
-            if let role = MemberRole(rawValue: try row.decode(String.self, 1)) {
-                roles[try row.decode(String.self, 0)] = role
+            let (group, name) = try row.decode((String, String).self)
+            if let role = MemberRole(rawValue: name) {
+                roles[group] = role
             }
         }
         return Identity(login: login, isAdmin: isAdmin, roles: roles)

@@ -9,7 +9,8 @@ extension ReportStore {
     public func liveHistory(of conflicts: [Conflict], now: Date, _ db: Connection) throws -> [HistoryEntry] {
         var known: [String: Date] = [:]
         for row in try db.query("SELECT identity, first_seen FROM conflict_history WHERE resolved_at IS NULL").rows {
-            known[try row.decode(String.self, 0)] = try row.decode(Date.self, 1)
+            let (identity, firstSeen) = try row.decode((String, Date).self)
+            known[identity] = firstSeen
         }
         return conflicts.map { conflict in
             let firstSeen = known[conflict.identity]
@@ -22,7 +23,8 @@ extension ReportStore {
     public func recordedEvents(calendar: String, _ db: Connection) throws -> [String: (fingerprint: String, sequence: Int, lastModified: Date)] {
         var events: [String: (fingerprint: String, sequence: Int, lastModified: Date)] = [:]
         for row in try db.query("SELECT uid, fingerprint, sequence, last_modified FROM calendar_event_sequence WHERE calendar = \(calendar)").rows {
-            events[try row.decode(String.self, 0)] = (try row.decode(String.self, 1), try row.decode(Int.self, 2), try row.decode(Date.self, 3))
+            let (uid, fingerprint, sequence, lastModified) = try row.decode((String, String, Int, Date).self)
+            events[uid] = (fingerprint, sequence, lastModified)
         }
         return events
     }

@@ -29,23 +29,23 @@ public enum LockHolders {
                 SELECT pid, string_agg(DISTINCT replace(mode, 'Lock', '') || ' on ' || relname, ', ') AS locks FROM tables
                 WHERE mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock') GROUP BY pid),
             writing AS (SELECT DISTINCT pid FROM pg_locks WHERE locktype = 'transactionid' AND granted AND mode = 'ExclusiveLock')
-            SELECT coalesce(a.usename::text, '?'), coalesce(a.application_name, ''), a.xact_start, a.pid, s.locks,
+            SELECT coalesce(a.usename::text, '?') AS login, coalesce(a.application_name, '') AS app, a.xact_start, a.pid, s.locks,
                    CASE WHEN s.pid IS NOT NULL THEN 1 WHEN a.pid IN (SELECT pid FROM writing) THEN 2 ELSE 3 END AS tier
             FROM pg_stat_activity a JOIN here ON a.datid = here.oid LEFT JOIN strong s ON s.pid = a.pid
             WHERE a.pid <> pg_backend_pid()
               AND (s.pid IS NOT NULL OR a.pid IN (SELECT pid FROM writing) OR a.pid IN (SELECT pid FROM tables))
             ORDER BY tier, a.pid
             """).rows
-        let tiers = try rows.map { try $0.decode(Int.self, 5) }
+        let tiers = try rows.map { try $0.decode(Int.self, "tier") }
         let best = tiers.contains { $0 < 3 } ? 2 : 3
         return try zip(rows, tiers).filter { $0.1 <= best }.prefix(limit).map { try line($0.0) }
     }
 
     private static func line(_ row: Row) throws -> String {
-        let app = try row.decode(String.self, 1)
-        var details = ["pid \(try row.decode(Int.self, 3))"]
-        if let locks = try row.decode(String?.self, 4) { details.append("holding \(locks)") }
-        if let since = try row.decode(Date?.self, 2) { details.append("in a transaction since \(Timestamp.text(since))") }
-        return "\(try row.decode(String.self, 0))\(app.isEmpty ? "" : " (\(app))") (\(details.joined(separator: ", ")))"
+        let (login, app, since, pid, locks, _) = try row.decode((String, String, Date?, Int, String?, Int).self)
+        var details = ["pid \(pid)"]
+        if let locks { details.append("holding \(locks)") }
+        if let since { details.append("in a transaction since \(Timestamp.text(since))") }
+        return "\(login)\(app.isEmpty ? "" : " (\(app))") (\(details.joined(separator: ", ")))"
     }
 }

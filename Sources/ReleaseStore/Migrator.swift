@@ -59,11 +59,13 @@ public struct Migrator {
     }
 
     public func status(_ connection: Connection) throws -> [MigrationStatus] {
-        let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL").first?.decode(Bool.self, 0) ?? false
+        let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS exists")
+            .first?.decode(Bool.self, "exists") ?? false
         var applied: [Int: (String, Date, String)] = [:]
         if exists {
             for row in try connection.query("SELECT version, checksum, applied_at, applied_by FROM schema_migrations").rows {
-                applied[try row.decode(Int.self, 0)] = (try row.decode(String.self, 1), try row.decode(Date.self, 2), try row.decode(String.self, 3))
+                let (version, checksum, appliedAt, appliedBy) = try row.decode((Int, String, Date, String).self)
+                applied[version] = (checksum, appliedAt, appliedBy)
             }
         }
         return try migrations.map { migration in
@@ -83,10 +85,10 @@ public struct Migrator {
         } catch let error as PostgresError where error.sqlState == .lockNotAvailable {
             // Waited lock_timeout: another run (or a session holding the key) has it.
             let holder = try? connection.query("""
-                SELECT coalesce(a.usename::text, '?') || ' (pid ' || a.pid || ')' FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                SELECT coalesce(a.usename::text, '?') || ' (pid ' || a.pid || ')' AS holder FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                 WHERE l.locktype = 'advisory' AND l.granted AND l.classid = (\(Self.lockKey) >> 32)::oid AND l.objid = (\(Self.lockKey) & 4294967295)::oid
                 LIMIT 1
-                """).first?.decode(String.self, 0)
+                """).first?.decode(String.self, "holder")
             throw StoreError.busy("another `db migrate` is running, held by \(holder ?? "another session"); nothing was changed, retry")
         }
         defer { _ = try? connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))") }
@@ -117,13 +119,15 @@ public struct Migrator {
         }
         // Database privileges are not copied with a database (CREATE DATABASE … TEMPLATE): every
         // run re-asserts that only relplan's logins connect (sql/0018).
-        if try connection.query("SELECT to_regprocedure('relplan_restrict_connect()') IS NOT NULL").first?.decode(Bool.self, 0) == true {
+        if try connection.query("SELECT to_regprocedure('relplan_restrict_connect()') IS NOT NULL AS exists")
+            .first?.decode(Bool.self, "exists") == true {
             try connection.execute("SELECT relplan_restrict_connect()")
         }
         return applied
     }
 
     private func checksum(_ migration: Migration, _ connection: Connection) throws -> String {
-        try connection.query("SELECT encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex')").first?.decode(String.self, 0) ?? ""
+        try connection.query("SELECT encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex') AS checksum")
+            .first?.decode(String.self, "checksum") ?? ""
     }
 }

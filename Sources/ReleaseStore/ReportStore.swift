@@ -29,9 +29,9 @@ public struct ReportStore {
     /// Refuses unless the login may record the nightly history (a member of relplan_reporter,
     /// sql/0019): checked before any work, so a person's run stops at once instead of after reading.
     public func requireReporter(_ db: Connection) throws {
-        let row = try db.query("SELECT current_user::text, pg_has_role(current_user, 'relplan_reporter', 'MEMBER')").first
-        guard try row?.decode(Bool.self, 1) != true else { return }
-        let login = try row?.decode(String.self, 0) ?? "this login"
+        let row = try db.query("SELECT current_user::text AS login, pg_has_role(current_user, 'relplan_reporter', 'MEMBER') AS reporter").first
+        guard try row?.decode(Bool.self, "reporter") != true else { return }
+        let login = try row?.decode(String.self, "login") ?? "this login"
         throw StoreError.permissionDenied(
             who: login, what: "run the nightly report",
             why: "only the nightly job's login records the conflict history (relplan_reporter); "
@@ -45,9 +45,9 @@ public struct ReportStore {
     public func tryLock(_ db: Connection) throws -> String? {
         try db.execute("BEGIN", simple: true)
         let row = try db.query("SELECT got, holder_pid FROM relplan_nightly_lock()").first
-        if try row?.decode(Bool.self, 0) == true { return nil }
+        if try row?.decode(Bool.self, "got") == true { return nil }
         _ = try? db.execute("ROLLBACK", simple: true)
-        guard let pid = try row?.decode(Int?.self, 1) else { return "another session" }
+        guard let pid = try row?.decode(Int?.self, "holder_pid") else { return "another session" }
         return try LockHolders.describe(pid: pid, db) ?? "another session (pid \(pid))"
     }
 
@@ -69,9 +69,10 @@ public struct ReportStore {
             }
             var names: [String: String] = [:]
             for row in try db.query("SELECT code, name FROM environment").rows {
-                names[try row.decode(String.self, 0)] = try row.decode(String.self, 1)
+                let (code, name) = try row.decode((String, String).self)
+                names[code] = name
             }
-            let groups = try db.query("SELECT code FROM management_group ORDER BY code").rows.map { try $0.decode(String.self, 0) }
+            let groups = try db.query("SELECT code FROM management_group ORDER BY code").rows.map { try $0.decode(String.self, "code") }
             let proposals = try ScheduleStore(db, deadlineZone: deadlineZone, now: now).proposals(group: nil, status: "pending")
             return ReportContext(snapshot: snapshot, titles: titles, environmentNames: names, groups: groups, proposals: proposals)
         }
@@ -81,13 +82,13 @@ public struct ReportStore {
     /// (open there too) and resolved (open there, gone now; among those involving `group`).
     /// nil when no nightly report has run yet: there is nothing to compare with.
     public func standing(of conflicts: [Conflict], group: String?, _ db: Connection) throws -> (new: Int, open: Int, resolved: Int)? {
-        guard try db.query("SELECT EXISTS (SELECT FROM report_run)").first?.decode(Bool.self, 0) == true else { return nil }
+        guard try db.query("SELECT EXISTS (SELECT FROM report_run) AS ran").first?.decode(Bool.self, "ran") == true else { return nil }
         var open = Set<String>()
         var openGroups: [String: [String]] = [:]
         for row in try db.query("SELECT identity, groups FROM conflict_history WHERE resolved_at IS NULL").rows {
-            let identity = try row.decode(String.self, 0)
+            let (identity, groups) = try row.decode((String, [String]).self)
             open.insert(identity)
-            openGroups[identity] = try row.decode([String].self, 1)
+            openGroups[identity] = groups
         }
         let current = Set(conflicts.map(\.identity))
         let stillOpen = current.intersection(open).count
@@ -128,9 +129,12 @@ public struct ReportStore {
             let recorded = try events(history)
             var revisions: Revisions = [:]
             guard !recorded.isEmpty else { return (history, revisions) }
-            for row in try db.query("SELECT calendar, uid, sequence, last_modified FROM relplan_record_calendar_events(\(recorded.map(\.calendar)), \(recorded.map(\.uid)), \(recorded.map(\.fingerprint)), \(now))").rows {
-                revisions[try row.decode(String.self, 0), default: [:]][try row.decode(String.self, 1)] =
-                    (try row.decode(Int.self, 2), try row.decode(Date.self, 3))
+            for row in try db.query("""
+                SELECT calendar, uid, sequence, last_modified
+                FROM relplan_record_calendar_events(\(recorded.map(\.calendar)), \(recorded.map(\.uid)), \(recorded.map(\.fingerprint)), \(now))
+                """).rows {
+                let (calendar, uid, sequence, lastModified) = try row.decode((String, String, Int, Date).self)
+                revisions[calendar, default: [:]][uid] = (sequence, lastModified)
             }
             return (history, revisions)
         }
@@ -138,8 +142,9 @@ public struct ReportStore {
 
     private func recordHistory(_ conflicts: [Conflict], startedAt: Date, now: Date, _ db: Connection) throws -> [HistoryEntry] {
         var known: [String: (firstSeen: Date, open: Bool)] = [:]
-        for row in try db.query("SELECT identity, first_seen, resolved_at IS NULL FROM conflict_history").rows {
-            known[try row.decode(String.self, 0)] = (try row.decode(Date.self, 1), try row.decode(Bool.self, 2))
+        for row in try db.query("SELECT identity, first_seen, resolved_at IS NULL AS open FROM conflict_history").rows {
+            let (identity, firstSeen, open) = try row.decode((String, Date, Bool).self)
+            known[identity] = (firstSeen, open)
         }
         var entries: [HistoryEntry] = []
         for conflict in conflicts {
@@ -154,7 +159,11 @@ public struct ReportStore {
                                                first_seen, last_seen)
             SELECT c.identity, c.type, c.severity, nullif(c.window_code, ''), nullif(c.environment, ''), nullif(c.target, ''),
                    string_to_array(c.releases, '|'), string_to_array(c.groups, '|'), c.message, c.first_seen, \(now)
-            FROM unnest(\(entries.map(\.conflict.identity))::text[], \(entries.map(\.conflict.type.rawValue))::text[], \(entries.map(\.conflict.severity.rawValue))::text[], \(entries.map { $0.conflict.window ?? "" })::text[], \(entries.map { $0.conflict.environment ?? "" })::text[], \(entries.map { $0.conflict.target ?? "" })::text[], \(entries.map { $0.conflict.releases.joined(separator: "|") })::text[], \(entries.map { $0.conflict.groups.joined(separator: "|") })::text[], \(entries.map(\.conflict.message))::text[],
+            FROM unnest(\(entries.map(\.conflict.identity))::text[], \(entries.map(\.conflict.type.rawValue))::text[],
+                        \(entries.map(\.conflict.severity.rawValue))::text[], \(entries.map { $0.conflict.window ?? "" })::text[],
+                        \(entries.map { $0.conflict.environment ?? "" })::text[], \(entries.map { $0.conflict.target ?? "" })::text[],
+                        \(entries.map { $0.conflict.releases.joined(separator: "|") })::text[],
+                        \(entries.map { $0.conflict.groups.joined(separator: "|") })::text[], \(entries.map(\.conflict.message))::text[],
                         \(entries.map(\.firstSeen))::timestamptz[])
                  AS c(identity, type, severity, window_code, environment, target, releases, groups, message, first_seen)
             ON CONFLICT (identity) DO UPDATE SET

@@ -28,7 +28,7 @@ public enum SessionLimits {
         }
         defer { probe.close() }
         try? apply(to: probe)
-        let wait = (try? probe.query("SELECT current_setting('lock_timeout')").first?.decode(String.self, 0)) ?? nil
+        let wait = (try? probe.query("SELECT current_setting('lock_timeout') AS wait").first?.decode(String.self, "wait")) ?? nil
         let holders = (try? LockHolders.likely(probe)) ?? []
         let who = holders.isEmpty ? "its holder has finished since" : "held by \(holders.joined(separator: "; "))"
         return "could not get a lock within \(wait ?? "lock_timeout") (lock_timeout; \(who)); nothing was changed, safe to retry"

@@ -51,7 +51,7 @@ public struct SnapshotLoader {
         // say. Right after a large load into tables vacuumed while empty, the catalogue says 0
         // rows until autoanalyze catches up, and a nested loop over a million units ran for hours.
         // Transaction-local, and put back before the caller's next statement.
-        let nestLoop = try db.query("SELECT current_setting('enable_nestloop')").first?.decode(String.self, 0) ?? "on"
+        let nestLoop = try db.query("SELECT current_setting('enable_nestloop') AS setting").first?.decode(String.self, "setting") ?? "on"
         try db.execute("SELECT set_config('enable_nestloop', 'off', true)")
         let snapshot = try readTables(db, versions: &versions)
         try db.execute("SELECT set_config('enable_nestloop', \(nestLoop), true)")
@@ -86,14 +86,16 @@ public struct SnapshotLoader {
         }
         var targetParents: [String: String] = [:]
         for row in try db.query("SELECT code, part_of FROM target WHERE part_of IS NOT NULL").rows {
-            targetParents[try row.decode(String.self, 0)] = try row.decode(String.self, 1)
+            let (code, parent) = try row.decode((String, String).self)
+            targetParents[code] = parent
         }
         var requiredByModel: [Int: [String]] = [:]
         for row in try db.query("""
             SELECT id, coalesce(array(SELECT e ->> 'environment' FROM jsonb_array_elements(definition -> 'environments') e), '{}')
             FROM release_model
             """).rows {
-            requiredByModel[try row.decode(Int.self, 0)] = try row.decode([String].self, 1)
+            let (model, environments) = try row.decode((Int, [String]).self)
+            requiredByModel[model] = environments
         }
 
         // Releases, then what hangs under them, joined by release id in memory.
@@ -171,9 +173,8 @@ public struct SnapshotLoader {
         for row in try db.query("""
             SELECT o.release_id, f.code FROM freeze_override o JOIN change_freeze f ON f.id = o.freeze_id ORDER BY 1, 2
             """).rows {
-            if let index = indexByID[try row.decode(Int64.self, 0)] {
-                releases[index].freezeOverrides.append(try row.decode(String.self, 1))
-            }
+            let (releaseID, freeze) = try row.decode((Int64, String).self)
+            if let index = indexByID[releaseID] { releases[index].freezeOverrides.append(freeze) }
         }
         return Snapshot(releases: releases, windows: windows, environments: environments, freezes: freezes,
                         targetParents: targetParents, now: now)
