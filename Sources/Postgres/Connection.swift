@@ -129,6 +129,18 @@ public final class Connection {
         _ = try checked(PQexec(handle, sql), statement: sql, connection: handle)
     }
 
+    /// `name` quoted as an identifier by libpq (`PQescapeIdentifier`), which also checks it is valid
+    /// text in the session's encoding; `SQL`'s `\(identifier:)` quotes the same way without a session.
+    public func escapeIdentifier(_ name: String) throws -> String {
+        let handle = try requireHandle(nil)
+        let count = name.utf8.count
+        guard let escaped = PQescapeIdentifier(handle, name, count) else {
+            throw PostgresError(kind: .client, message: PostgresError.connectionMessage(handle))
+        }
+        defer { PQfreemem(escaped) }
+        return String(cString: escaped)
+    }
+
     /// Prepares a statement once per session, for hot paths that run it many times.
     public func prepare(_ name: String, _ sql: String) throws {
         let handle = try requireHandle(sql)

@@ -8,7 +8,7 @@ public enum LockHolders {
     /// One session by its backend pid, or nil when it is gone.
     public static func describe(pid: Int, _ db: Connection) throws -> String? {
         try db.query("""
-            SELECT coalesce(usename::text, '?'), coalesce(application_name, ''), xact_start, pid, NULL::text
+            SELECT coalesce(usename::text, '?') AS login, coalesce(application_name, '') AS app, xact_start, pid, NULL::text AS locks
             FROM pg_stat_activity WHERE pid = \(pid)
             """).rows.first.map(line)
     }
@@ -41,8 +41,11 @@ public enum LockHolders {
         return try zip(rows, tiers).filter { $0.1 <= best }.prefix(limit).map { try line($0.0) }
     }
 
+    /// A row of either statement above, read by name (one of them also has the tier).
     private static func line(_ row: Row) throws -> String {
-        let (login, app, since, pid, locks, _) = try row.decode((String, String, Date?, Int, String?, Int).self)
+        let login = try row.decode(String.self, "login"), app = try row.decode(String.self, "app")
+        let since = try row.decode(Date?.self, "xact_start"), pid = try row.decode(Int.self, "pid")
+        let locks = try row.decode(String?.self, "locks")
         var details = ["pid \(pid)"]
         if let locks { details.append("holding \(locks)") }
         if let since { details.append("in a transaction since \(Timestamp.text(since))") }

@@ -60,6 +60,16 @@ struct SQLTests {
         }
     }
 
+    @Test("identifiers are quoted as libpq's PQescapeIdentifier quotes them")
+    func identifiers() throws {
+        try withMigratedDatabase { database in
+            let db = try database.connect()
+            for name in ["plain", "Ann \"the\" admin", "ÅÄÖ", "a;b--c", "\"\""] {
+                #expect(try db.escapeIdentifier(name) == SQL.quotedIdentifier(name), "\(name)")
+            }
+        }
+    }
+
     @Test("SQLSTATEs match by name and by class")
     func sqlStates() throws {
         try withMigratedDatabase { database in
