@@ -4,7 +4,7 @@ import PackagePlugin
 /// Compiles text files into the module that needs them, so the `relplan` binary carries its own
 /// schema and templates and runs from anywhere, with no resource folder beside it:
 /// `sql/*.sql` into ReleaseStore (as `Migration.embedded`), and `Sources/Reporting/Templates/*`
-/// into Reporting (as `Templates.embedded`), `Sources/RelplanServer/Assets/*` and `openapi.yaml` into
+/// into Reporting (as `Templates.embedded`), `Sources/RelplanServer/Assets/*`, `openapi.yaml` and the report's HTML template into
 /// RelplanServer (as `Assets.embedded`).
 @main
 struct EmbedMigrations: BuildToolPlugin {
@@ -19,7 +19,11 @@ struct EmbedMigrations: BuildToolPlugin {
             .filter { !$0.hasPrefix(".") }
             .sorted()
             .map { folder.appending(path: $0) }
-        if target.name == "RelplanServer" { files.append(context.package.directoryURL.appending(path: "openapi.yaml")) }
+        if target.name == "RelplanServer" {
+            // The report's template too: the server's pages take their look from its stylesheet.
+            files.append(context.package.directoryURL.appending(path: "openapi.yaml"))
+            files.append(context.package.directoryURL.appending(path: "Sources/Reporting/Templates/report.html.mustache"))
+        }
         let output = context.pluginWorkDirectoryURL.appending(path: "Embedded\(typeName).swift")
         return [
             .buildCommand(

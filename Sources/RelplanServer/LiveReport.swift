@@ -52,4 +52,11 @@ enum Assets {
     static func text(_ name: String) -> String? {
         embedded.first { $0.file == name }?.text
     }
+
+    /// The nightly report's stylesheet, cut from its template's `<style>`: the server's pages look like the report.
+    static let reportStylesheet: String? = {
+        guard let template = text("report.html.mustache"), let open = template.range(of: "<style>"),
+              let close = template.range(of: "</style>", range: open.upperBound..<template.endIndex) else { return nil }
+        return String(template[open.upperBound..<close.lowerBound])
+    }()
 }

@@ -1,9 +1,11 @@
 import Foundation
 import Hummingbird
 import Postgres
+import ReleaseCore
 import ReleaseStore
 import RelplanViews
 import Reporting
+import Scheduling
 
 /// Server-rendered pages that work without JavaScript: sign-in, the calendar (the nightly
 /// report's page and SVG timeline, current), proposals with accept/reject for their owners.
@@ -21,6 +23,7 @@ struct Pages: Sendable {
         router.get("/") { request, _ in await calendarPage(request) }
         router.post("/proposals/:id/accept") { request, context in await decide(request, context, accept: true) }
         router.post("/proposals/:id/reject") { request, context in await decide(request, context, accept: false) }
+        PlanPages(pages: self).add(to: router)
     }
 
     // MARK: Sign-in
@@ -115,22 +118,31 @@ struct Pages: Sendable {
             let renderer = try LiveReport.renderer(db, group: group, zone: try call.zone, from: try call.instant("from"), to: try call.instant("to"))
             let groups = renderer.report.groups
             let proposals = try ScheduleStore(db, deadlineZone: try call.zone).proposals(group: group, status: "pending")
+            // The releases the timeline shows, each linked to its page (the SVG's bars carry no links).
+            let horizon = renderer.report.horizon
+            let releases = try Releases(db).list(group: group).filter { r in
+                guard let start = r.deployStart, let end = r.deployEnd else { return false }
+                return end > horizon.start && start < horizon.end
+            }
             let html: String
             do { html = try renderer.html() } catch { throw Failure(.invalid, "cannot render the calendar: \(error)") }
-            return .html(Self.decorate(html, me: me, csrf: csrf, group: group, groups: groups, proposals: proposals))
+            return .html(Self.decorate(html, me: me, csrf: csrf, group: group, groups: groups, proposals: proposals,
+                                       releases: releases, zone: try call.zone))
         }
         if reply.status == .unauthorized { return Reply.redirect("/login").response(secure: secure) }
         return (reply.contentType.hasPrefix("application/problem") ? Self.problemPage(reply) : reply).response(secure: secure)
     }
 
     /// The report's page with the server's bar (who, group filter, sign-out), the proposals, and live.js.
-    static func decorate(_ html: String, me: Identity, csrf: String, group: String?, groups: [String], proposals: [StoredProposal]) -> String {
+    static func decorate(_ html: String, me: Identity, csrf: String, group: String?, groups: [String], proposals: [StoredProposal],
+                         releases: [ReleaseRecord] = [], zone: TimeZone = .gmt) -> String {
         let options = ([("", "all groups")] + groups.map { ($0, $0) }).map { code, label in
             "<option value=\"\(HTML.escape(code))\"\(code == (group ?? "") ? " selected" : "")>\(HTML.escape(label))</option>"
         }.joined()
         var bar = """
             <nav class="relplan-bar" aria-label="relplan">
             <form method="get" action="/"><label>Group <select name="group">\(options)</select></label> <button type="submit">Show</button></form>
+            <a href="/conflicts\(group.map { "?group=" + PlanPages.formEncode($0) } ?? "")">Conflicts</a> <a href="/import">Import</a>
             <span>Signed in as <strong>\(HTML.escape(me.login))</strong></span>
             """
         if !csrf.isEmpty {
@@ -152,11 +164,18 @@ struct Pages: Sendable {
                         <button type="submit" class="reject">Reject</button></form></td>
                         """
                 }
-                section += "<tr><td>\(p.id)</td><td>\(HTML.escape(p.release))</td><td>\(HTML.escape(p.from))</td><td>\(HTML.escape(p.to))</td>"
+                section += "<tr><td>\(p.id)</td><td>\(PlanPages.releaseLink(p.release))</td><td>\(HTML.escape(p.from))</td><td>\(HTML.escape(p.to))</td>"
                     + "<td>\(HTML.escape(p.reason))</td><td>\(HTML.escape(p.proposedBy))</td>\(decision)</tr>\n"
             }
             section += "</tbody></table>\n"
         }
+        section += "</section>\n"
+        section += "<section class=\"relplan-proposals relplan-releases\" id=\"releases\"><h2>Releases in view</h2>\n"
+        section += PlanPages.table(["Release", "Title", "Window", "Deploys", "Status"], releases.map { r in
+            PlanPages.row(PlanPages.releaseLink(r.ref), HTML.escape(r.title), PlanPages.windowLink(r.window),
+                          "\(r.deployStart.map { Timestamps.local($0, in: zone) } ?? "—") – \(r.deployEnd.map { Timestamps.local($0, in: zone) } ?? "—")",
+                          HTML.escape(r.status.rawValue))
+        }, none: "No deployments in this range.")
         section += "</section>\n"
         var page = html
         if let body = page.range(of: "<body>") { page.insert(contentsOf: "\n" + bar, at: body.upperBound) }

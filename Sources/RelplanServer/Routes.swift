@@ -134,6 +134,20 @@ struct AdvanceBody: Decodable {
     let if_version: Int?
 }
 
+/// `relplan release create GROUP CODE --plan P [--title] [--window] [--deploy-start --deploy-end] [--priority] [--deadline] [--depends-on]`.
+struct CreateReleaseBody: Decodable {
+    let group: String
+    let code: String
+    let plan: String
+    let title: String?
+    let window: String?
+    let deploy_start: String?
+    let deploy_end: String?
+    let priority: Int?
+    let deadline: String?
+    let depends_on: [String]?
+}
+
 struct RejectBody: Decodable {
     let reason: String
 }
@@ -153,13 +167,15 @@ struct Routes: Sendable {
 
     /// Every route and its methods, for 405 answers (MethodCheck); `add(to:)` registers the same.
     static let table: [(String, [HTTPRequest.Method])] = [
-        ("/healthz", [.get]), ("/metrics", [.get]), ("/openapi.yaml", [.get]), ("/static/:file", [.get]), ("/api/releases", [.get]),
+        ("/healthz", [.get]), ("/metrics", [.get]), ("/openapi.yaml", [.get]), ("/static/:file", [.get]), ("/api/releases", [.get, .post]),
+        ("/api/windows/:code", [.get]), ("/api/bookings/:id/confirm", [.post]),
         ("/api/releases/:group/:code", [.get]), ("/api/releases/:group/:code/move", [.post]), ("/api/releases/:group/:code/book", [.post]),
         ("/api/releases/:group/:code/advance", [.post]), ("/api/windows", [.get]), ("/api/environments", [.get]), ("/api/bookings", [.get]),
         ("/api/audit", [.get]), ("/api/conflicts", [.get]), ("/api/proposals", [.get]), ("/api/proposals/:id/accept", [.post]),
         ("/api/proposals/:id/reject", [.post]), ("/api/schedule/resolve", [.post]), ("/api/import", [.post]),
         ("/calendar/:file", [.get]), ("/events", [.get]), ("/login", [.get, .post]), ("/logout", [.post]), ("/", [.get]),
-        ("/proposals/:id/accept", [.post]), ("/proposals/:id/reject", [.post]),
+        ("/proposals/:id/accept", [.post]), ("/proposals/:id/reject", [.post]), ("/releases/:group/:code", [.get]),
+        ("/windows/:code", [.get]), ("/conflicts", [.get]), ("/import", [.get, .post]), ("/import/run", [.post]),
     ]
 
     func add(to router: Router<BasicRequestContext>) {
@@ -176,7 +192,7 @@ struct Routes: Sendable {
         }
         router.get("/static/:file") { _, context in
             let file = context.parameters.get("file") ?? ""
-            guard let text = Assets.text(file), file.hasSuffix(".js") || file.hasSuffix(".css") else {
+            guard let text = file == "report.css" ? Assets.reportStylesheet : Assets.text(file), file.hasSuffix(".js") || file.hasSuffix(".css") else {
                 return Reply.problem(.notFound, "not-found", "no such file").response(secure: secure)
             }
             var reply = Reply(status: .ok, contentType: file.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",
@@ -199,6 +215,27 @@ struct Routes: Sendable {
                     }
                 }
                 return .json(ReleaseView.listing(releases).json)
+            }
+        }
+        router.post("/api/releases") { request, context in
+            await api(request, context, write: true) { db, call in try Self.createRelease(db, call) }
+        }
+        router.get("/api/windows/:code") { request, context in
+            // `relplan window show CODE --format json`: the night's plan with go/no-go.
+            await api(request, context) { db, call in .json(try Releases(db).windowNight(call.path["code"] ?? "").json) }
+        }
+        router.post("/api/bookings/:id/confirm") { request, context in
+            await api(request, context, write: true) { db, call in
+                // `relplan book GROUP/CODE ENV --start --end --confirm` for a booking that exists: the same checks and words.
+                guard let text = call.path["id"], let id = Int64(text), id > 0,
+                      let booking = try Releases(db).bookings().first(where: { $0.id == id }) else {
+                    throw Failure(.notFound, "unknown booking \(call.path["id"] ?? "")")
+                }
+                let ref: ReleaseRef
+                do { ref = try ReleaseRef(parsing: booking.release) } catch { throw Failure(.notFound, "unknown booking \(id)") }
+                let confirmed = try Releases(db).book(ref, environment: booking.environment, start: booking.start, end: booking.end,
+                                                      confirm: true, by: try Identity.current(db))
+                return .json(.object([("booking", PlanViews.booking(confirmed))]))
             }
         }
         router.get("/api/releases/:group/:code") { request, context in
@@ -336,11 +373,74 @@ struct Routes: Sendable {
         Pages(routes: self).add(to: router)
     }
 
+    /// `relplan release create`: every problem with the body is listed at once (422); ownership and
+    /// existence are the CLI's checks and words (403, 404, 409).
+    static func createRelease(_ db: Connection, _ call: Call) throws -> Reply {
+        let body = try call.decode(CreateReleaseBody.self)
+        var problems: [String] = []
+        func check<T>(_ field: String, _ make: () throws -> T) -> T? {
+            do { return try make() } catch let failure as Failure { problems.append(failure.message) } catch { problems.append("\(field): \(error)") }
+            return nil
+        }
+        let ref = check("code") { () throws -> ReleaseRef in
+            do { return try ReleaseRef(parsing: "\(body.group)/\(body.code)") } catch { throw Failure(.invalid, "group/code: \(error)") }
+        }
+        if body.plan.isEmpty { problems.append("plan: the release needs a plan") }
+        let title = check("title") { try TextRules.checked(body.title ?? "", as: .title) } ?? ""
+        let priority = check("priority") { try Priority(body.priority ?? 3) }
+        var deploy: (Date, Date)?
+        switch (body.deploy_start, body.deploy_end) {
+        case let (start?, end?):
+            let s = check("deploy_start") { try call.instant(start, name: "deploy_start", kind: .invalid) }
+            let e = check("deploy_end") { try call.instant(end, name: "deploy_end", kind: .invalid) }
+            if let s, let e {
+                if e <= s { problems.append("deploy_end must be after deploy_start") } else { deploy = (s, e) }
+            }
+        case (nil, nil): break
+        default: problems.append("give both deploy_start and deploy_end, or neither")
+        }
+        let deadline = body.deadline.flatMap { text in
+            check("deadline") { () throws -> CalendarDay in
+                var parser = try TimestampParser(timeZone: try call.zone)
+                do { return try parser.day(from: text) } catch { throw Failure(.invalid, "deadline: \(error) — expected a date like 2027-03-31") }
+            }
+        }
+        let dependsOn = (body.depends_on ?? []).compactMap { text in
+            check("depends_on") { () throws -> ReleaseRef in
+                do { return try ReleaseRef(parsing: text) } catch { throw Failure(.invalid, "depends_on: \(error)") }
+            }
+        }
+        guard problems.isEmpty, let ref, let priority else {
+            return .problem(.unprocessableContent, "invalid", problems.count == 1 ? problems[0] : "\(problems.count) problems; nothing was created",
+                            errors: problems)
+        }
+        let new = NewRelease(ref: ref, plan: body.plan, title: title, window: body.window.flatMap { $0.isEmpty ? nil : $0 }, deploy: deploy,
+                             priority: priority, deadline: deadline, dependsOn: dependsOn)
+        let warnings = try Releases(db).create(new, by: try Identity.current(db))
+        var reply = Reply.json(.object([("release", ReleaseView.json(try Releases(db).show(ref))), ("warnings", .strings(warnings))]), status: .created)
+        reply.headers.append(("Location", "/api/releases/\(PlanPages.segment(ref.group))/\(PlanPages.segment(ref.code))"))
+        return reply
+    }
+
     /// The largest CSV an import takes over HTTP (the CLI reads files of any size).
     static let importLimit = 64 << 20
 
     /// `relplan import - --format json [--dry-run] [--group G] [--on-error skip]`: the same importer, checks and messages.
     static func importCSV(_ db: Connection, _ call: Call) throws -> Reply {
+        switch try runImport(db, call) {
+        case .done(let output): return .json(output.json())
+        case .refused(let detail, let errors): return .problem(.unprocessableContent, "invalid", detail, errors: errors)
+        }
+    }
+
+    /// What an import did (or a dry run would do), or why nothing was imported with every problem listed.
+    enum ImportAnswer {
+        case done(ImportOutput)
+        case refused(detail: String, errors: [String])
+    }
+
+    /// The import as the API and the import page run it.
+    static func runImport(_ db: Connection, _ call: Call) throws -> ImportAnswer {
         let zone = try call.zone
         var options = ImportOptions(defaultGroup: call.query["group"], timeZone: zone, progressInterval: 25_000)
         switch call.query["delimiter"] {
@@ -369,7 +469,7 @@ struct Routes: Sendable {
                                 rejectsPath: nil, zone: zone)
         importer.showsProgress = false
         do {
-            return .json(ImportOutput(outcome: try importer.run(), zone: zone).json())
+            return .done(ImportOutput(outcome: try importer.run(), zone: zone))
         } catch let failure as ImportFailure {
             return Self.importRefused(failure.issues, omitted: 0, input)
         } catch let rejection as ImportRejection {
@@ -378,8 +478,8 @@ struct Routes: Sendable {
     }
 
     /// 422 with every problem, as `relplan import` lists them on stderr.
-    static func importRefused(_ issues: [ImportIssue], omitted: Int, _ input: ImportInput) -> Reply {
-        .problem(.unprocessableContent, "invalid", ImportOutput.refusal(issues, omitted: omitted, file: input.displayName),
+    static func importRefused(_ issues: [ImportIssue], omitted: Int, _ input: ImportInput) -> ImportAnswer {
+        .refused(detail: ImportOutput.refusal(issues, omitted: omitted, file: input.displayName),
                  errors: ImportOutput.problemLines(issues, omitted: omitted, rename: input.rename))
     }
 
