@@ -180,7 +180,10 @@ struct Pages: Sendable {
         var page = html
         if let body = page.range(of: "<body>") { page.insert(contentsOf: "\n" + bar, at: body.upperBound) }
         let script = "<link rel=\"stylesheet\" href=\"/static/relplan.css\">\n<script src=\"/static/live.js\" defer></script>\n"
-        if let end = page.range(of: "</body>", options: .backwards) { page.insert(contentsOf: section + script, at: end.lowerBound) }
+        // Above the report's footer, so the page still ends with it.
+        if let footer = page.range(of: "<footer>", options: .backwards) { page.insert(contentsOf: section, at: footer.lowerBound) }
+        else if let end = page.range(of: "</body>", options: .backwards) { page.insert(contentsOf: section, at: end.lowerBound) }
+        if let end = page.range(of: "</body>", options: .backwards) { page.insert(contentsOf: script, at: end.lowerBound) }
         return page
     }
 

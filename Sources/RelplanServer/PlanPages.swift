@@ -198,8 +198,10 @@ struct PlanPages: Sendable {
         var html = "<header><h1>Service window \(HTML.escape(w.code)): the night's plan</h1>\n"
         html += "<p class=\"meta\"><span class=\"when\">\(viewer.time(w.start)) – \(viewer.time(w.end))</span> · \(HTML.escape(w.kind.rawValue))</p>\n"
         html += "<ul class=\"counts\"><li class=\"\(over ? "new" : "open")\"><strong>\(w.used)/\(w.capacity)</strong> used\(over ? ", over capacity" : "")</li>"
-        let go = night.entries.filter(\.isGo).count
-        html += "<li class=\"resolved\"><strong>\(go)</strong> go</li><li class=\"new\"><strong>\(night.entries.count - go)</strong> no-go</li></ul>\n"
+        let go = night.entries.filter(\.isGo).count, noGo = night.entries.count - go
+        // Red only for what needs someone: no-go releases, an over-full window.
+        html += "<li class=\"\(go > 0 ? "resolved" : "open")\"><strong>\(go)</strong> go</li>"
+            + "<li class=\"\(noGo > 0 ? "new" : "open")\"><strong>\(noGo)</strong> no-go</li></ul>\n"
         html += "</header>\n<section class=\"night\"><h2>Releases in deployment order <span class=\"count\">(\(night.entries.count))</span></h2>\n"
         html += table(["#", "Release", "Deploys", "Implementer", "Units", "Bookings", "Go/no-go", "Verdict"],
                       night.entries.enumerated().map { index, e in
@@ -230,7 +232,8 @@ struct PlanPages: Sendable {
         let conflicts = try ScheduleStore(db, deadlineZone: viewer.zone).conflicts(group: group, from: try call.instant("from"), to: try call.instant("to"))
         let errors = conflicts.filter { $0.severity == .error }.count
         var html = "<header><h1>Conflicts\(group.map { ": " + HTML.escape($0) } ?? "")</h1>\n"
-        html += "<ul class=\"counts\"><li class=\"new\"><strong>\(errors)</strong> errors</li><li class=\"open\"><strong>\(conflicts.count - errors)</strong> warnings</li></ul></header>\n"
+        html += "<ul class=\"counts\"><li class=\"\(errors > 0 ? "new" : "open")\"><strong>\(errors)</strong> \(errors == 1 ? "error" : "errors")</li>"
+            + "<li class=\"open\"><strong>\(conflicts.count - errors)</strong> \(conflicts.count - errors == 1 ? "warning" : "warnings")</li></ul></header>\n"
         html += "<section class=\"conflicts\"><h2>What conflicts, and why <span class=\"count\">(\(conflicts.count))</span></h2>\n"
         html += conflictTable(conflicts, viewer)
         html += "</section>\n<section class=\"explanations\"><h2>What each kind means</h2>\n<dl>\n"
@@ -284,7 +287,7 @@ struct PlanPages: Sendable {
             <form class="import" method="post" action="/import" enctype="multipart/form-data">
             <input type="hidden" name="_csrf" value="\(viewer.csrf)">
             <p><label>CSV file <input type="file" name="file" accept=".csv,text/csv"></label></p>
-            <p><label for="csv">or paste the CSV here</label><br><textarea id="csv" name="csv" rows="12" cols="100" spellcheck="false">\(HTML.escape(csv))</textarea></p>
+            <p><label for="csv">or paste the CSV here</label><br><textarea id="csv" name="csv" rows="12" cols="100" spellcheck="false" placeholder="group,plan,release,release_title,window">\(HTML.escape(csv))</textarea></p>
             <p><label>Default group (for rows without one) <input name="group" value="\(HTML.escape(group))" size="12"></label></p>
             <p><button type="submit">Preview (dry run)</button></p>
             </form>

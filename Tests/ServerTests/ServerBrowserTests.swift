@@ -45,6 +45,12 @@ struct ServerBrowserTests {
         let hr = proposals.first { $0["release"] as? String == "HR/PAY-8" }?["id"] as? Int
         try #require(crm != nil && hr != nil, "\(listed.stdout)")
 
+        // Something on CRM/R1's page to see: a unit, a booking, a deviation (none changes its schedule).
+        try ok("admin", "env", "create", "TEST-INT", "--name", "Integrationstest", "--kind", "test", "--capacity", "1")
+        try ok("alice", "package", "add", "CRM/R1", "kärna")
+        try ok("alice", "unit", "add", "CRM/R1", "kärna", "crm-api", "--kind", "application", "--target", "srv-crm-01", "--version", "4.2")
+        try ok("alice", "book", "CRM/R1", "TEST-INT", "--start", "2030-02-25T08:00+01:00", "--end", "2030-02-27T17:00+01:00")
+        try ok("alice", "deviation", "add", "CRM/R1", "--severity", "medium", "--text", "Testdata saknas för Örebro")
         let admin = try f.database.connect()
         for name in ["alice", "bob"] {
             try admin.execute("ALTER ROLE \"\(f.login(name))\" PASSWORD 'pw-\(name)'; GRANT relplan_password_login TO \"\(f.login(name))\"", simple: true)
@@ -57,7 +63,7 @@ struct ServerBrowserTests {
                                              f.login("bob"), "pw-bob", String(crm ?? 0), String(hr ?? 0), out])
         #expect(run.status == 0, "\(run.output) (scripts/lib.sh ensure_browser installs chromium, chromium-driver and selenium)")
         #expect(run.output.contains("\"bob sees the move without reloading\": true"), "\(run.output)")
-        for file in ["login.png", "calendar-alice.png", "calendar-bob-after.png"] {
+        for file in ["login.png", "calendar-alice.png", "calendar-bob-after.png", "release-alice.png", "window-alice.png", "release-bob.png"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file) in \(out)")
         }
     }

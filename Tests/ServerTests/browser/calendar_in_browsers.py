@@ -1,7 +1,8 @@
 """Two real browsers (Debian's chromium and chromium-driver, through Selenium) against a running
 relplan serve: alice signs in and accepts her group's proposal, bob sees it go without reloading,
 alice finds no accept button on HR's proposal and a forged POST is refused, a title with <script>
-is shown as text. Screenshots go to OUT.
+is shown as text; alice follows the calendar's link to a release's page and from there to its
+window's night, bob reads that release page without owning it. Screenshots go to OUT.
 
     python3 calendar_in_browsers.py URL ALICE ALICE_PW BOB BOB_PW CRM_PROPOSAL HR_PROPOSAL OUT
 Prints one JSON object; exits 1 when a check failed, 3 when Selenium or chromium is missing.
@@ -48,6 +49,15 @@ def sign_in(driver, login, password):
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "main.login button[type=submit]").click()
     WebDriverWait(driver, 10).until(lambda d: d.current_url.rstrip("/") == url.rstrip("/") or "/?" in d.current_url)
+
+
+def full_page(driver, name):
+    """A screenshot of the whole page, not just the window: the window grows to the page's height for it."""
+    width, height = driver.get_window_size()["width"], driver.get_window_size()["height"]
+    page = driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
+    driver.set_window_size(width, min(max(page + 120, height), 6000))
+    driver.save_screenshot(os.path.join(out, name))
+    driver.set_window_size(width, height)
 
 
 def proposals_text(driver):
@@ -111,6 +121,35 @@ try:
     b.save_screenshot(os.path.join(out, "calendar-bob-after.png"))
     a.get(url + "/?from=2030-03-01&to=2030-04-01")
     a.save_screenshot(os.path.join(out, "calendar-alice-after.png"))
+    full_page(a, "calendar-alice-full.png")
+
+    # From the calendar to a release's page, and from there to its window's night: links, no script.
+    links = a.find_elements(By.CSS_SELECTOR, "#releases a[href='/releases/CRM/R1']")
+    check("the calendar links the release", links, "no link to /releases/CRM/R1")
+    a.set_window_size(1400, 1400)
+    if links:
+        links[0].click()
+        WebDriverWait(a, 10).until(lambda d: "/releases/CRM/R1" in d.current_url)
+        text = a.find_element(By.TAG_NAME, "body").text
+        check("the release page shows the title as text", "Våren <script>alert(1)</script>" in text, text[:300])
+        check("the release page says alice plans it", "You plan this release" in text, text[:300])
+        full_page(a, "release-alice.png")
+        windows = a.find_elements(By.CSS_SELECTOR, "a[href^='/windows/']")
+        check("the release page links its window", windows, "no window link")
+        if windows:
+            windows[0].click()
+            WebDriverWait(a, 10).until(lambda d: "/windows/" in d.current_url)
+            text = a.find_element(By.TAG_NAME, "body").text
+            check("the window page has go/no-go", "GO" in text and "the night's plan" in text, text[:300])
+            full_page(a, "window-alice.png")
+    a.get(url + "/conflicts")
+    a.save_screenshot(os.path.join(out, "conflicts-alice.png"))
+    a.get(url + "/import")
+    a.save_screenshot(os.path.join(out, "import-alice.png"))
+    b.set_window_size(1400, 1400)
+    b.get(url + "/releases/CRM/R1")
+    check("bob reads CRM's release without owning it", "Read-only for you" in b.find_element(By.TAG_NAME, "body").text)
+    full_page(b, "release-bob.png")
 finally:
     a.quit()
     b.quit()
