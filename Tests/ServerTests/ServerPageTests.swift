@@ -150,6 +150,7 @@ struct ServerPageTests {
         let form = try server.request("GET", "/import", headers: ["Cookie": session.cookie])
         #expect(form.status == 200 && form.body.contains("enctype=\"multipart/form-data\"") && !session.csrf.isEmpty, "\(form.status)")
         valid["import-form"] = form.body
+        valid["calendar"] = calendar.body
         let basicImport = try server.request("GET", "/import", headers: auth(f, "dave"))
         #expect(basicImport.status == 200 && !basicImport.body.contains("<form class=\"import\""), "no form without a session")
         try expectValid(valid)
