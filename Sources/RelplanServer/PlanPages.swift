@@ -316,9 +316,10 @@ struct PlanPages: Sendable {
         return form
     }
 
-    /// A MAC of the previewed bytes under the session's CSRF secret: the real import takes exactly the file that was previewed.
+    /// A MAC of the previewed bytes keyed by the session's id (the HttpOnly cookie, which no page
+    /// script reads): the real import takes exactly the file this session previewed.
     static func seal(_ data: Data, _ session: Session) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: Data(session.csrf.utf8)))
+        let mac = HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: Data("relplan import|\(session.id)".utf8)))
         return Data(mac).base64EncodedString()
     }
 
