@@ -11,7 +11,7 @@ struct ServerBrowserTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("browser/calendar_in_browsers.py").standardized.path
 
-    @Test("alice accepts her group's proposal, bob sees it go without reloading; no accept button on HR's, a forged POST is 403; <script> is text")
+    @Test("alice accepts her group's proposal, bob sees it go without reloading; no accept button on HR's, a forged POST is 403; <script> is text; release, window and import pages by their links and forms")
     func browsers() throws {
         let f = try PlanningFixture.make(people: ["alice", "bob"])
         defer { f.drop() }
@@ -63,7 +63,8 @@ struct ServerBrowserTests {
                                              f.login("bob"), "pw-bob", String(crm ?? 0), String(hr ?? 0), out])
         #expect(run.status == 0, "\(run.output) (scripts/lib.sh ensure_browser installs chromium, chromium-driver and selenium)")
         #expect(run.output.contains("\"bob sees the move without reloading\": true"), "\(run.output)")
-        for file in ["login.png", "calendar-alice.png", "calendar-bob-after.png", "release-alice.png", "window-alice.png", "release-bob.png"] {
+        for file in ["login.png", "calendar-alice.png", "calendar-bob-after.png", "release-alice.png", "window-alice.png", "release-bob.png",
+                     "import-preview-alice.png", "import-done-alice.png"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file) in \(out)")
         }
     }

@@ -146,6 +146,18 @@ try:
     a.save_screenshot(os.path.join(out, "conflicts-alice.png"))
     a.get(url + "/import")
     a.save_screenshot(os.path.join(out, "import-alice.png"))
+    # The browser's own multipart form: paste, preview (nothing written), then import the same bytes.
+    a.find_element(By.ID, "csv").send_keys("group,plan,release,release_title,window\nCRM,CRM-2030,R5,Höstens release,SW-2030-03-30\n")
+    a.find_element(By.CSS_SELECTOR, "form.import button[type=submit]").click()
+    WebDriverWait(a, 10).until(lambda d: "Dry run of the import" in d.find_element(By.TAG_NAME, "body").text)
+    text = a.find_element(By.TAG_NAME, "body").text
+    check("the import page previews the pasted file", "dry run of upload.csv" in text and "CRM/R5" in text, text[:400])
+    full_page(a, "import-preview-alice.png")
+    a.find_element(By.CSS_SELECTOR, "form.import-run button[type=submit]").click()
+    WebDriverWait(a, 10).until(lambda d: "/import/run" in d.current_url)
+    text = a.find_element(By.TAG_NAME, "body").text
+    check("the import page imports what it previewed", "imported upload.csv: 1 row, 1 release created" in text, text[:400])
+    a.save_screenshot(os.path.join(out, "import-done-alice.png"))
     b.set_window_size(1400, 1400)
     b.get(url + "/releases/CRM/R1")
     check("bob reads CRM's release without owning it", "Read-only for you" in b.find_element(By.TAG_NAME, "body").text)
