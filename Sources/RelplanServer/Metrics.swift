@@ -1,49 +1,67 @@
 import Hummingbird
-import Synchronization
+import Prometheus
 
-/// Counters for `GET /metrics`, in Prometheus's text format (no per-person labels: no logins leak).
+/// `GET /metrics` through swift-prometheus's registry (its text format and escaping), with no
+/// per-person labels: no login leaks to whoever scrapes.
 final class ServerMetrics: Sendable {
-    private let requests = Mutex<[String: Int]>([:])
+    private let registry = PrometheusCollectorRegistry()
+    private let answered: [Int: Counter]
+    private let duration: DurationHistogram
+    private let connections: Gauge
+    private let sessions: Gauge
+    private let streams: Gauge
+    private let listening: Gauge
 
-    func count(status: Int) {
-        let key = "\(status / 100)xx"
-        requests.withLock { $0[key, default: 0] += 1 }
+    init() {
+        let registry = self.registry
+        answered = Dictionary(uniqueKeysWithValues: (1...5).map { group in
+            (group, registry.makeCounter(name: "relplan_http_requests_total", labels: [("status", "\(group)xx")],
+                                         help: "HTTP requests answered, by status class."))
+        })
+        duration = registry.makeDurationHistogram(
+            name: "relplan_http_request_duration_seconds",
+            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(10)],
+            help: "Time from a request's arrival to its answer.")
+        connections = registry.makeGauge(name: "relplan_database_connections", help: "Open connections of signed-in people.")
+        sessions = registry.makeGauge(name: "relplan_sessions", help: "Browser sessions.")
+        streams = registry.makeGauge(name: "relplan_event_streams", help: "Open /events streams.")
+        listening = registry.makeGauge(name: "relplan_listening", help: "Whether the session that LISTENs for plan changes is up.")
     }
 
+    func count(status: Int, after elapsed: Duration) {
+        answered[min(max(status / 100, 1), 5)]?.increment()
+        duration.record(elapsed)
+    }
+
+    /// The exposition text; the gauges are read from the server's state at the moment of the scrape.
     func text(connections: Int, sessions: Int, subscribers: Int, listening: Bool) -> String {
-        var lines = [
-            "# HELP relplan_http_requests_total HTTP requests answered, by status class.",
-            "# TYPE relplan_http_requests_total counter",
-        ]
-        for (key, value) in requests.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
-            lines.append("relplan_http_requests_total{status=\"\(key)\"} \(value)")
-        }
-        lines += [
-            "# HELP relplan_database_connections Open connections of signed-in people.",
-            "# TYPE relplan_database_connections gauge",
-            "relplan_database_connections \(connections)",
-            "# HELP relplan_sessions Browser sessions.",
-            "# TYPE relplan_sessions gauge",
-            "relplan_sessions \(sessions)",
-            "# HELP relplan_event_streams Open /events streams.",
-            "# TYPE relplan_event_streams gauge",
-            "relplan_event_streams \(subscribers)",
-            "# HELP relplan_listening Whether the session that LISTENs for plan changes is up.",
-            "# TYPE relplan_listening gauge",
-            "relplan_listening \(listening ? 1 : 0)",
-        ]
-        return lines.joined(separator: "\n") + "\n"
+        self.connections.set(Int64(connections))
+        self.sessions.set(Int64(sessions))
+        self.streams.set(Int64(subscribers))
+        self.listening.set(Int64(listening ? 1 : 0))
+        return registry.emitToString()
     }
 }
 
-/// Counts every answer by its status class.
+/// Counts every answer by its status class and times it.
 struct CountRequests: RouterMiddleware {
     typealias Context = BasicRequestContext
     let metrics: ServerMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let response = try await next(request, context)
-        metrics.count(status: Int(response.status.code))
-        return response
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let response = try await next(request, context)
+            metrics.count(status: Int(response.status.code), after: clock.now - start)
+            return response
+        } catch let error as HTTPResponseError {
+            metrics.count(status: Int(error.status.code), after: clock.now - start)
+            throw error
+        } catch {
+            metrics.count(status: 500, after: clock.now - start)
+            throw error
+        }
     }
 }
