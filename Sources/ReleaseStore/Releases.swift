@@ -171,46 +171,144 @@ public struct Releases {
 
     /// A row of `selectReleases`, read as the tuple of its columns.
     static func record(_ row: Row) throws -> ReleaseRecord {
+        record(try row.decode((String, String, String, String, String?, Date?, Date?, Int, String, String?, Bool, String?,
+                               Int, Date, String).self))
+    }
+
+    /// The columns of `selectReleases`, in order.
+    static func record(_ columns: (String, String, String, String, String?, Date?, Date?, Int, String, String?, Bool, String?,
+                                   Int, Date, String)) -> ReleaseRecord {
         let (group, code, plan, title, window, deployStart, deployEnd, priority, status, deadline, pinned, implementer,
-             version, updatedAt, updatedBy)
-            = try row.decode((String, String, String, String, String?, Date?, Date?, Int, String, String?, Bool, String?,
-                              Int, Date, String).self)
+             version, updatedAt, updatedBy) = columns
         return ReleaseRecord(
             group: group, code: code, plan: plan, title: title, window: window, deployStart: deployStart, deployEnd: deployEnd,
             priority: priority, status: ReleaseStatus(rawValue: status) ?? .planned, deadline: deadline, pinned: pinned,
             implementer: implementer, version: version, updatedAt: updatedAt, updatedBy: updatedBy)
     }
 
+    /// A release with everything its page shows, in one statement (one snapshot, one round trip:
+    /// a statement per part made a page cost a dozen, which is what a server answering thousands
+    /// of these a second cannot afford). An unknown release is looked up again for its did-you-mean.
     public func show(_ ref: ReleaseRef) throws -> ReleaseDetail {
-        let key = try Lookup.release(ref, db)
-        return try db.transaction(.snapshot) { db in
-            guard let release = try db.query(Self.selectReleases + " WHERE r.id = \(key.id)").first.map(Self.record) else {
-                throw StoreError.notFound(kind: "release", code: ref.description, suggestion: nil)
-            }
-            let dependsOn = try db.query("""
-                SELECT g.code || '/' || d.code AS ref FROM release_dependency rd JOIN release d ON d.id = rd.depends_on_id
-                JOIN management_group g ON g.id = d.group_id WHERE rd.release_id = \(key.id) ORDER BY 1
-                """).rows.map { try $0.decode(String.self, "ref") }
-            var packages: [PackageRecord] = []
-            var units: [Int64: [UnitRecord]] = [:]
-            for row in try db.query("""
-                SELECT u.package_id, u.code, u.kind, u.target_code, u.version FROM release_unit u
-                JOIN release_package p ON p.id = u.package_id WHERE p.release_id = \(key.id) ORDER BY u.code
-                """).rows {
-                let (package, code, kind, target, version) = try row.decode((Int64, String, String, String, String?).self)
-                units[package, default: []].append(UnitRecord(code: code, kind: kind, target: target, version: version))
-            }
-            for row in try db.query("SELECT id, code FROM release_package WHERE release_id = \(key.id) ORDER BY code").rows {
-                let (id, code) = try row.decode((Int64, String).self)
-                packages.append(PackageRecord(code: code, units: units[id] ?? []))
-            }
-            let bookings = try self.bookings(releaseID: key.id, db)
-            let deviations = try self.deviations(releaseID: key.id, ref: ref.description, db)
-            let (model, criteria) = try criteriaStates(key, db)
-            let evaluation = try db.query("SELECT evaluation FROM release WHERE id = \(key.id)").first?.decode(String?.self, "evaluation")
-            return ReleaseDetail(release: release, dependsOn: dependsOn, packages: packages, bookings: bookings,
-                                 deviations: deviations, model: model, criteria: criteria, evaluation: evaluation)
+        guard let row = try db.query(Self.selectDetail(ref, now: now)).first else {
+            _ = try Lookup.release(ref, db)
+            throw StoreError.notFound(kind: "release", code: ref.description, suggestion: nil)
         }
+        let (group, code, plan, title, window, deployStart, deployEnd, priority, status, deadline, pinned, implementer,
+             version, updatedAt, updatedBy, detailJSON)
+            = try row.decode((String, String, String, String, String?, Date?, Date?, Int, String, String?, Bool, String?,
+                              Int, Date, String, String).self)
+        let release = Self.record((group, code, plan, title, window, deployStart, deployEnd, priority, status, deadline, pinned,
+                                   implementer, version, updatedAt, updatedBy))
+        let detail: DetailColumns
+        do {
+            detail = try JSONDecoder().decode(DetailColumns.self, from: Data(detailJSON.utf8))
+        } catch {
+            throw StoreError.internalInconsistency("release \(ref) read back unreadable: \(error)")
+        }
+        let model = detail.model.map {
+            ModelRecord(code: $0.code, version: $0.version, group: $0.group, name: $0.name, model: $0.definition,
+                        createdAt: Date(timeIntervalSince1970: $0.created_at))
+        }
+        let facts = detail.facts
+        let lifecycle = Self.facts(model: model, openDeviations: facts.open_deviations, openHighDeviations: facts.open_high_deviations,
+                                   hasEvaluation: facts.has_evaluation, testBookingsFinished: facts.test_bookings_finished,
+                                   versions: facts.versions, ticked: Set(facts.ticked))
+        let reference = "\(group)/\(code)"
+        return ReleaseDetail(
+            release: release, dependsOn: detail.depends_on,
+            packages: detail.packages.map { package in
+                PackageRecord(code: package.code, units: package.units.map {
+                    UnitRecord(code: $0.code, kind: $0.kind, target: $0.target, version: $0.version)
+                })
+            },
+            bookings: detail.bookings.map {
+                BookingRecord(id: $0.id, release: reference, environment: $0.environment, start: Date(timeIntervalSince1970: $0.start),
+                              end: Date(timeIntervalSince1970: $0.end), status: BookingStatus(rawValue: $0.status) ?? .tentative)
+            },
+            deviations: detail.deviations.map {
+                DeviationRecord(id: $0.id, release: ref.description, severity: DeviationSeverity(rawValue: $0.severity) ?? .low,
+                                text: $0.text, recordedAt: Date(timeIntervalSince1970: $0.recorded_at), recordedBy: $0.recorded_by,
+                                resolution: $0.resolution)
+            },
+            model: model.map { "\($0.code) v\($0.version)" }, criteria: Self.criteria(model?.model, lifecycle),
+            evaluation: detail.evaluation)
+    }
+
+    /// The columns of `selectReleases` and one `detail` JSON column: the parts of the page
+    /// (times as epoch seconds, so no date text is parsed twice), the model and the lifecycle facts.
+    static func selectDetail(_ ref: ReleaseRef, now: Date) -> SQL {
+        """
+        SELECT g.code, r.code, p.code, r.title, w.code, r.deploy_start, r.deploy_end, r.priority, r.status,
+               to_char(r.deadline, 'YYYY-MM-DD'), r.pinned, r.implementer, r.row_version, r.updated_at, r.updated_by,
+               json_build_object(
+                 'depends_on', coalesce((
+                     SELECT json_agg(dg.code || '/' || d.code ORDER BY dg.code || '/' || d.code)
+                     FROM release_dependency rd JOIN release d ON d.id = rd.depends_on_id
+                     JOIN management_group dg ON dg.id = d.group_id WHERE rd.release_id = r.id), '[]'),
+                 'packages', coalesce((
+                     SELECT json_agg(json_build_object('code', pk.code, 'units', coalesce((
+                                SELECT json_agg(json_build_object('code', u.code, 'kind', u.kind, 'target', u.target_code,
+                                                                  'version', u.version) ORDER BY u.code)
+                                FROM release_unit u WHERE u.package_id = pk.id), '[]')) ORDER BY pk.code)
+                     FROM release_package pk WHERE pk.release_id = r.id), '[]'),
+                 'bookings', coalesce((
+                     SELECT json_agg(json_build_object('id', b.id, 'environment', e.code, 'start', extract(epoch FROM lower(b.during)),
+                                                       'end', extract(epoch FROM upper(b.during)), 'status', b.status)
+                                     ORDER BY lower(b.during), e.code)
+                     FROM environment_booking b JOIN environment e ON e.id = b.environment_id WHERE b.release_id = r.id), '[]'),
+                 'deviations', coalesce((
+                     SELECT json_agg(json_build_object('id', dv.id, 'severity', dv.severity, 'text', dv.text,
+                                                       'recorded_at', extract(epoch FROM dv.recorded_at),
+                                                       'recorded_by', dv.recorded_by, 'resolution', dv.resolution) ORDER BY dv.id)
+                     FROM deviation dv WHERE dv.release_id = r.id), '[]'),
+                 'evaluation', r.evaluation,
+                 'model', (SELECT json_build_object('code', m.code, 'version', m.version, 'group', mg.code, 'name', m.name,
+                                                    'definition', m.definition, 'created_at', extract(epoch FROM m.created_at))
+                           FROM release_model m LEFT JOIN management_group mg ON mg.id = m.group_id WHERE m.id = p.model_id),
+                 'facts', json_build_object(
+                     'open_deviations', (SELECT count(*) FROM deviation d WHERE d.release_id = r.id AND d.resolution IS NULL),
+                     'open_high_deviations', (SELECT count(*) FROM deviation d WHERE d.release_id = r.id
+                                              AND d.resolution IS NULL AND d.severity = 'high'),
+                     'has_evaluation', r.evaluation IS NOT NULL,
+                     'test_bookings_finished',
+                         NOT EXISTS (SELECT 1 FROM environment_booking b JOIN environment e ON e.id = b.environment_id
+                                     WHERE b.release_id = r.id AND e.kind <> 'prod' AND upper(b.during) > \(now))
+                         AND EXISTS (SELECT 1 FROM environment_booking b JOIN environment e ON e.id = b.environment_id
+                                     WHERE b.release_id = r.id AND e.kind <> 'prod'),
+                     'versions', coalesce((SELECT json_agg(coalesce(u.version, '')) FROM release_unit u
+                                           JOIN release_package pk ON pk.id = u.package_id WHERE pk.release_id = r.id), '[]'),
+                     'ticked', coalesce((SELECT json_agg(c.name) FROM release_criterion c
+                                         WHERE c.release_id = r.id AND c.checked_at IS NOT NULL), '[]'))
+               ) AS detail
+        FROM release r JOIN management_group g ON g.id = r.group_id JOIN release_plan p ON p.id = r.plan_id
+        LEFT JOIN service_window w ON w.id = r.window_id
+        WHERE g.code = \(ref.group) AND r.code = \(ref.code)
+        """
+    }
+
+    /// The `detail` column of `selectDetail`, named as PostgreSQL writes it.
+    private struct DetailColumns: Decodable {
+        struct Package: Decodable { let code: String; let units: [Unit] }
+        struct Unit: Decodable { let code: String; let kind: String; let target: String; let version: String? }
+        struct Booking: Decodable { let id: Int64; let environment: String; let start: Double; let end: Double; let status: String }
+        struct Deviation: Decodable {
+            let id: Int64; let severity: String; let text: String; let recorded_at: Double; let recorded_by: String; let resolution: String?
+        }
+        struct Model: Decodable {
+            let code: String; let version: Int; let group: String?; let name: String; let definition: ReleaseModel; let created_at: Double
+        }
+        struct Facts: Decodable {
+            let open_deviations: Int; let open_high_deviations: Int; let has_evaluation: Bool; let test_bookings_finished: Bool
+            let versions: [String]; let ticked: [String]
+        }
+        let depends_on: [String]
+        let packages: [Package]
+        let bookings: [Booking]
+        let deviations: [Deviation]
+        let evaluation: String?
+        let model: Model?
+        let facts: Facts
     }
 
     func bookings(releaseID: Int64, _ db: Connection) throws -> [BookingRecord] {
@@ -402,28 +500,33 @@ public struct Releases {
             """).first else {
             throw StoreError.notFound(kind: "release", code: key.ref.description, suggestion: nil)
         }
-        let openDeviations = try row.decode(Int.self, "open_deviations")
-        let versions = try row.decode([String].self, "versions")
-        let ticked = Set(try row.decode([String].self, "ticked"))
+        return (model, Self.facts(
+            model: model, openDeviations: try row.decode(Int.self, "open_deviations"),
+            openHighDeviations: try row.decode(Int.self, "open_high_deviations"), hasEvaluation: try row.decode(Bool.self, "has_evaluation"),
+            testBookingsFinished: try row.decode(Bool.self, "test_bookings_finished"),
+            versions: try row.decode([String].self, "versions"), ticked: Set(try row.decode([String].self, "ticked"))))
+    }
+
+    /// What holds of a release, from the counts and lists the database gave: the model's automatic
+    /// checks are worked out here, against its versioning rule.
+    static func facts(model: ModelRecord?, openDeviations: Int, openHighDeviations: Int, hasEvaluation: Bool,
+                      testBookingsFinished: Bool, versions: [String], ticked: Set<String>) -> ReleaseFacts {
         var satisfied = ticked
         if let model {
             // A unit without a version, or with one the model's versioning rule rejects.
             let invalidVersions = versions.filter { version in
                 version.isEmpty || (model.model.versioning.map { rule in (try? rule.check(version)) == nil } ?? false)
             }.count
-            let facts = AutomaticCheckFacts(
-                testBookingsFinished: try row.decode(Bool.self, "test_bookings_finished"),
-                openHighDeviations: try row.decode(Int.self, "open_high_deviations"),
-                unitsWithoutValidVersion: invalidVersions)
+            let facts = AutomaticCheckFacts(testBookingsFinished: testBookingsFinished, openHighDeviations: openHighDeviations,
+                                            unitsWithoutValidVersion: invalidVersions)
             satisfied = model.model.satisfiedCriteria(ticked: ticked, automatic: facts)
         }
-        return (model, ReleaseFacts(satisfiedCriteria: satisfied, openDeviations: openDeviations,
-                                            hasEvaluation: try row.decode(Bool.self, "has_evaluation")))
+        return ReleaseFacts(satisfiedCriteria: satisfied, openDeviations: openDeviations, hasEvaluation: hasEvaluation)
     }
 
-    func criteriaStates(_ key: ReleaseKey, _ db: Connection) throws -> (String?, [CriterionState]) {
-        let (record, facts) = try lifecycleFacts(key, db)
-        guard let model = record?.model else { return (nil, []) }
+    /// Every criterion of the model's phases, in order, and whether it holds.
+    static func criteria(_ model: ReleaseModel?, _ facts: ReleaseFacts) -> [CriterionState] {
+        guard let model else { return [] }
         var states: [CriterionState] = []
         for activity in ReleaseActivity.allCases {
             for boundary in ReleaseModel.PhaseBoundary.allCases {
@@ -433,7 +536,7 @@ public struct Releases {
                 }
             }
         }
-        return (record.map { "\($0.code) v\($0.version)" }, states)
+        return states
     }
 
     // MARK: Helpers
