@@ -15,6 +15,18 @@ final class PlanEvents: Service, Sendable {
     private let subscribers = Mutex<[UUID: AsyncStream<String>.Continuation]>([:])
     /// Whether the LISTEN session is up (for /healthz).
     let listening = Atomic<Bool>(false)
+    private let changes = Atomic<UInt64>(0)
+
+    /// Which plan the server last heard of: a new value after every notification, every reconnect
+    /// and every write through this server; nil while the listening session is down (then nothing
+    /// may be cached, since a change would go unheard).
+    var generation: UInt64? {
+        let before = changes.load(ordering: .acquiring)
+        return listening.load(ordering: .acquiring) ? before : nil
+    }
+
+    /// A write through this server: its author reads their own change at once, before its NOTIFY arrives.
+    func noteChange() { changes.add(1, ordering: .releasing) }
 
     init(conninfo: String, threads: NIOThreadPool, logger: Logger) {
         self.conninfo = conninfo
@@ -52,18 +64,21 @@ final class PlanEvents: Service, Sendable {
                         try connection.execute("LISTEN \(Self.channel)", simple: true)
                         return HeldConnection(connection)
                     }
-                    self.listening.store(true, ordering: .relaxed)
+                    self.noteChange()
+                    self.listening.store(true, ordering: .releasing)
                     self.logger.info("listening for plan changes on channel \(Self.channel)")
                     // Anything may have changed while the session was down.
                     self.broadcast("event: change\ndata: reconnected\n\n")
                     defer {
-                        self.listening.store(false, ordering: .relaxed)
+                        self.listening.store(false, ordering: .releasing)
+                        self.noteChange()
                         held.connection.close()
                     }
                     while !Task.isCancelled {
                         let received = try await self.threads.runIfActive { try held.connection.notifications(timeout: 1) }
                         let tables = Set(received.filter { $0.channel == Self.channel }.map(\.payload)).sorted()
                         if !tables.isEmpty {
+                            self.noteChange()
                             self.broadcast("event: change\ndata: \(tables.joined(separator: " "))\n\n")
                         }
                         if Date().timeIntervalSince(lastPing) > 15 {

@@ -69,6 +69,7 @@ struct ServerState: Sendable {
     let sessions: SessionStore
     let throttle = SignInThrottle()
     let metrics = ServerMetrics()
+    let conflicts = ConflictCache()
     let events: PlanEvents
 
     init(settings: ServerSettings, pools: PersonPools, threads: NIOThreadPool, logger: Logger) {

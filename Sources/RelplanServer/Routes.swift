@@ -316,9 +316,16 @@ struct Routes: Sendable {
             }
         }
         router.get("/api/conflicts") { request, context in
-            await api(request, context) { db, call in
-                .json(try ScheduleViews.conflictsJSON(db, group: call.query["group"], from: try call.instant("from"), to: try call.instant("to"),
-                                                      zone: try call.zone).document)
+            // The body runs only once the caller's login has a connection of its own: `login` is who asks.
+            let login = caller(request)?.login ?? ""
+            let generation = state.events.generation
+            return await api(request, context) { db, call in
+                let group = call.query["group"], from = try call.instant("from"), to = try call.instant("to"), zone = try call.zone
+                let key = ConflictCache.Key(login: login, group: group, from: from, to: to, zone: zone.identifier)
+                let conflicts = try state.conflicts.conflicts(key, generation: generation) {
+                    try ScheduleStore(db, deadlineZone: zone).conflicts(group: group, from: from, to: to)
+                }
+                return .json(try ScheduleViews.conflictsJSON(db, conflicts: conflicts, group: group).document)
             }
         }
         router.get("/api/proposals") { request, context in
@@ -578,7 +585,9 @@ struct Routes: Sendable {
             return Reply.problem(.badRequest, "usage", "\(bad.0): control characters are not allowed").response(secure: secure)
         }
         let call = Call(query: query, data: data, path: path)
-        return await run(as: caller, call, body).response(secure: secure)
+        let reply = await run(as: caller, call, body)
+        if write { state.events.noteChange() }
+        return reply.response(secure: secure)
     }
 
     /// The body as the caller, with failed sign-ins counted and slowed down.

@@ -313,6 +313,47 @@ struct ServerAPITests {
         #expect(server.stop() == 0, "graceful shutdown with a stream open")
     }
 
+    @Test("conflicts the server keeps between changes are never older than the plan: a move through the CLI, through psql and through the API each shows at once")
+    func conflictsFollowChanges() throws {
+        let f = try setUp()
+        defer { f.drop() }
+        let server = try ServerProcess(database: f.database)
+        defer { server.stop() }
+        func capacityConflicts(_ name: String) throws -> Int {
+            let reply = try server.request("GET", "/api/conflicts", headers: auth(f, name))
+            #expect(reply.status == 200, "\(reply)")
+            return (reply.json?["conflicts"] as? [[String: Any]])?.filter { $0["type"] as? String == "window-capacity" }.count ?? -1
+        }
+        /// The plan-change notification reaches the server within milliseconds; two seconds is the live contract.
+        func eventually(_ name: String, _ expected: Int) throws -> Int {
+            let deadline = Date().addingTimeInterval(2)
+            var seen = try capacityConflicts(name)
+            while seen != expected && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.05)
+                seen = try capacityConflicts(name)
+            }
+            return seen
+        }
+        #expect(try capacityConflicts("alice") == 1)
+        #expect(try capacityConflicts("alice") == 1, "asked again with nothing changed: the same answer")
+        #expect(try capacityConflicts("carol") == 1)
+        // Through psql, as an administrator: the cache hears of it through LISTEN/NOTIFY.
+        let admin = try f.database.connect()
+        try admin.execute("UPDATE service_window SET capacity = 2 WHERE code = 'SW-2030-03-09'", simple: true)
+        #expect(try eventually("alice", 0) == 0)
+        #expect(try eventually("carol", 0) == 0)
+        try admin.execute("UPDATE service_window SET capacity = 1 WHERE code = 'SW-2030-03-09'", simple: true)
+        #expect(try eventually("alice", 1) == 1)
+        // Through the CLI, another process.
+        #expect(try cli(f, "bob", "release", "move", "HR/PAY-7", "--window", "SW-2030-03-16").status == 0)
+        #expect(try eventually("alice", 0) == 0)
+        // Through this server: its author sees it in the very next answer, with no waiting at all.
+        #expect(try capacityConflicts("bob") == 0)
+        let moved = try server.request("POST", "/api/releases/HR/PAY-7/move", headers: json(f, "bob"), body: #"{"window": "SW-2030-03-09"}"#)
+        #expect(moved.status == 200, "\(moved)")
+        #expect(try capacityConflicts("bob") == 1)
+    }
+
     @Test("environments, bookings and the audit trail as the CLI lists them; booking and advancing follow ownership (403, the CLI's words), taken is 409, bad times 422")
     func bookingsAndAdvance() throws {
         let f = try setUp()
