@@ -23,11 +23,16 @@ final class RawConnection {
     let fd: Int32
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Connected before `self` exists: a throwing class init whose properties are all set runs
+        // deinit too, and a second close(fd) would close whatever socket another test opened
+        // under the same number in the meantime (seen: a libpq connection failing with EBADF).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ServerError.cannotConnect(port) }
         guard Self.loopback(port, { connect(fd, $0, $1) }) == 0 else {
             close(fd)
             throw ServerError.cannotConnect(port)
         }
+        self.fd = fd
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
