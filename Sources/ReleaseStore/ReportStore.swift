@@ -176,13 +176,12 @@ public struct ReportStore {
             WHERE resolved_at IS NULL AND NOT (identity = ANY (\(conflicts.map(\.identity))::text[]))
             RETURNING identity, type, window_code, environment, target, releases, groups, message, first_seen, last_seen
             """).rows.map { row -> HistoryEntry in
+            let (identity, type, window, environment, target, releases, groups, message, firstSeen, lastSeen)
+                = try row.decode((String, String, String?, String?, String?, [String], [String], String, Date, Date).self)
             let conflict = Conflict(
-                type: ConflictType(rawValue: try row.decode(String.self, 1)) ?? .windowCapacity,
-                window: try row.decode(String?.self, 2), environment: try row.decode(String?.self, 3), target: try row.decode(String?.self, 4),
-                releases: try row.decode([String].self, 5), groups: try row.decode([String].self, 6), message: try row.decode(String.self, 7),
-                identity: try row.decode(String.self, 0))
-            return HistoryEntry(conflict: conflict, status: .resolved, firstSeen: try row.decode(Date.self, 8),
-                                lastSeen: try row.decode(Date.self, 9), resolvedAt: now)
+                type: ConflictType(rawValue: type) ?? .windowCapacity, window: window, environment: environment, target: target,
+                releases: releases, groups: groups, message: message, identity: identity)
+            return HistoryEntry(conflict: conflict, status: .resolved, firstSeen: firstSeen, lastSeen: lastSeen, resolvedAt: now)
         }
         try db.execute("INSERT INTO report_run (started_at, conflicts, new, resolved) VALUES (\(startedAt), \(conflicts.count), \(entries.filter { $0.status == .new }.count), \(resolved.count))")
         return entries + resolved.sorted { $0.conflict.identity < $1.conflict.identity }
