@@ -96,7 +96,7 @@ public final class Connection {
     /// `query` for statements run for their effect; returns the number of rows affected.
     @discardableResult
     public func execute(_ sql: SQL) throws -> Int {
-        try run(sql.text, sql.binds).affectedRows
+        try run(sql.text, sql.binds, forEffect: true).affectedRows
     }
 
     /// Runs one statement with `$n` placeholders and their values given apart. Prefer `query(_: SQL)`,
@@ -110,16 +110,25 @@ public final class Connection {
     /// `query(_:_:)` for statements run for their effect; returns the number of rows affected.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> Int {
-        try run(sql, parameters.map(\.postgresValue)).affectedRows
+        try run(sql, parameters.map(\.postgresValue), forEffect: true).affectedRows
     }
 
-    private func run(_ sql: String, _ parameters: [PostgresValue]) throws -> QueryResult {
+    /// `forEffect`: run for what it changes. Outside a transaction block such a statement commits
+    /// as it ends, so a connection lost on the way leaves it unknown whether it did
+    /// (`mayHaveCommitted`); inside one, the COMMIT decides (see `transaction`).
+    private func run(_ sql: String, _ parameters: [PostgresValue], forEffect: Bool = false) throws -> QueryResult {
         let handle = try requireHandle(sql)
         let values = try checkedValues(parameters, statement: sql)
+        let autocommit = forEffect && PQtransactionStatus(handle) == PQTRANS_IDLE
         let result = withParameters(values) { types, pointers in
             PQexecParams(handle, sql, Int32(values.count), types, pointers, nil, nil, 0)
         }
-        return try checked(result, statement: sql, connection: handle)
+        do {
+            return try checked(result, statement: sql, connection: handle)
+        } catch var error as PostgresError where autocommit && (error.kind == .connectionLost || error.isServerGoingAway) {
+            error.mayHaveCommitted = true
+            throw error
+        }
     }
 
     /// Runs a script of several statements without parameters (migrations, session set-up).

@@ -156,6 +156,29 @@ struct SQLTests {
             } catch let error as PostgresError {
                 #expect(!error.mayHaveCommitted, "\(error)")
             }
+            // A statement run for its effect outside a transaction commits as it ends: lost on the
+            // way, it may have (the row trigger ends the session after the row is written).
+            try admin.execute("""
+                CREATE TABLE autocommit_probe (id int);
+                CREATE FUNCTION autocommit_probe_die() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); RETURN NULL; END $$;
+                CREATE TRIGGER autocommit_probe_die AFTER INSERT ON autocommit_probe FOR EACH ROW EXECUTE FUNCTION autocommit_probe_die();
+                """, simple: true)
+            let alone = try database.connect()
+            do {
+                try alone.execute("INSERT INTO autocommit_probe VALUES (\(1))")
+                Issue.record("the statement did not fail")
+            } catch let error as PostgresError {
+                #expect(error.mayHaveCommitted, "\(error)")
+            }
+            // A query for rows, lost the same way, changed nothing that it was asked to.
+            let reader = try database.connect()
+            do {
+                try reader.query("SELECT pg_terminate_backend(pg_backend_pid()), pg_sleep(5)")
+                Issue.record("the query did not fail")
+            } catch let error as PostgresError {
+                #expect(!error.mayHaveCommitted, "\(error)")
+            }
         }
     }
 
