@@ -170,19 +170,28 @@ struct Pages: Sendable {
             section += "</tbody></table>\n"
         }
         section += "</section>\n"
-        section += "<section class=\"relplan-proposals relplan-releases\" id=\"releases\"><h2>Releases in view</h2>\n"
-        section += PlanPages.table(["Release", "Title", "Window", "Deploys", "Status"], releases.map { r in
+        var releasesSection = "<section class=\"relplan-proposals relplan-releases\" id=\"releases\"><h2>Releases in view</h2>\n"
+        releasesSection += PlanPages.table(["Release", "Title", "Window", "Deploys", "Status"], releases.map { r in
             PlanPages.row(PlanPages.releaseLink(r.ref), HTML.escape(r.title), PlanPages.windowLink(r.window),
                           "\(r.deployStart.map { Timestamps.local($0, in: zone) } ?? "—") – \(r.deployEnd.map { Timestamps.local($0, in: zone) } ?? "—")",
                           HTML.escape(r.status.rawValue))
         }, none: "No deployments in this range.")
-        section += "</section>\n"
+        releasesSection += "</section>\n"
         var page = html
         if let body = page.range(of: "<body>") { page.insert(contentsOf: "\n" + bar, at: body.upperBound) }
         let script = "<link rel=\"stylesheet\" href=\"/static/relplan.css\">\n<script src=\"/static/live.js\" defer></script>\n"
+        // The report's own list of pending proposals gives way to this one, which has the buttons
+        // (the same proposals twice on one page read as two different things).
+        var rest = releasesSection
+        if let start = page.range(of: "<section class=\"proposals\">"),
+           let end = page.range(of: "</section>", range: start.upperBound..<page.endIndex) {
+            page.replaceSubrange(start.lowerBound..<end.upperBound, with: section)
+        } else {
+            rest = section + releasesSection
+        }
         // Above the report's footer, so the page still ends with it.
-        if let footer = page.range(of: "<footer>", options: .backwards) { page.insert(contentsOf: section, at: footer.lowerBound) }
-        else if let end = page.range(of: "</body>", options: .backwards) { page.insert(contentsOf: section, at: end.lowerBound) }
+        if let footer = page.range(of: "<footer>", options: .backwards) { page.insert(contentsOf: rest, at: footer.lowerBound) }
+        else if let end = page.range(of: "</body>", options: .backwards) { page.insert(contentsOf: rest, at: end.lowerBound) }
         if let end = page.range(of: "</body>", options: .backwards) { page.insert(contentsOf: script, at: end.lowerBound) }
         return page
     }

@@ -226,6 +226,8 @@ struct ServerAPITests {
         #expect(page.status == 200 && page.body.contains("<svg"), "\(page.status)")
         #expect(page.body.contains("Våren &lt;script&gt;") && !page.body.contains("<script>alert"), "a title with <script> is text")
         #expect(page.body.contains("<script src=\"/static/live.js\" defer></script>"))
+        #expect(!page.body.contains("<h2>Pending proposals</h2>") && page.body.components(separatedBy: "id=\"proposals\"").count == 2,
+                "one list of proposals, the one with the buttons, where the report had its own")
         let csrf = page.body.components(separatedBy: "name=\"_csrf\" value=\"").dropFirst().first?.split(separator: "\"").first.map(String.init) ?? ""
         #expect(!csrf.isEmpty)
         #expect(try server.request("GET", "/static/live.js").body.contains("EventSource"))
