@@ -33,6 +33,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, ExpressibleByStrin
     }
 
     // Class 22 and 23: the data is wrong.
+    /// Also "cached plan must not change result type": a prepared statement outlived its table's shape.
+    public static let featureNotSupported: SQLState = "0A000"
     public static let invalidParameterValue: SQLState = "22023"
     public static let notNullViolation: SQLState = "23502"
     public static let foreignKeyViolation: SQLState = "23503"

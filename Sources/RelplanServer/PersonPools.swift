@@ -72,6 +72,8 @@ final class PersonPools: Sendable {
             do {
                 let connection = try Connection(conninfo: conninfo, overrides: ["user": login, "password": password],
                                                 applicationName: "relplan serve", logger: logger)
+                // A person's session answers the same few statements again and again: each planned once.
+                connection.cachesStatements = true
                 // As the CLI's sessions: no other session's lock makes a request hang for long.
                 try SessionLimits.apply(to: connection, statementTimeout: "10min")
                 return HeldConnection(connection)

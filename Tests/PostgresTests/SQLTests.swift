@@ -182,6 +182,35 @@ struct SQLTests {
         }
     }
 
+    @Test("a session that caches statements prepares each once, reads the same rows, and recovers when a table changes shape")
+    func statementCache() throws {
+        try withMigratedDatabase { database in
+            let db = try database.connect()
+            db.cachesStatements = true
+            try db.execute("CREATE TABLE cache_probe (id int, name text); INSERT INTO cache_probe VALUES (1, 'Åsa'), (2, 'Örjan')", simple: true)
+            for id in [1, 2, 1, 2, 1, 2, 1] {
+                let name = try db.query("SELECT name FROM cache_probe WHERE id = \(id)").first?.decode(String.self, "name")
+                #expect(name == (id == 1 ? "Åsa" : "Örjan"))
+            }
+            // One prepared statement for the seven runs, and this query's own (none for the simple-protocol script).
+            let prepared = try db.query("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE NOT from_sql").first?.decode(Int.self, "n")
+            #expect(prepared == 2)
+            // Another type for the same text is another statement.
+            #expect(try db.query("SELECT name FROM cache_probe WHERE id = \(Int64(2))").first?.decode(String.self, "name") == "Örjan")
+            // A failure inside a transaction is the transaction's, as without the cache.
+            #expect(throws: PostgresError.self) {
+                try db.transaction { tx in _ = try tx.query("SELECT name FROM cache_probe WHERE id = \(1) AND 1 / \(0) = 1") }
+            }
+            // The table changes shape under the prepared statement: at most one failure, then it is prepared again.
+            try db.execute("ALTER TABLE cache_probe ALTER COLUMN name TYPE varchar(20)", simple: true)
+            let statement: SQL = "SELECT name FROM cache_probe WHERE id = \(1)"
+            if (try? db.query(statement)) == nil {
+                #expect(try db.query(statement).first?.decode(String.self, "name") == "Åsa")
+            }
+            #expect(try db.query(statement).first?.decode(String.self, "name") == "Åsa")
+        }
+    }
+
     @Test("COPY text: what the writer escapes the reader reads back")
     func copyTextRoundTrip() {
         var generator = SystemRandomNumberGenerator()
