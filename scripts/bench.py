@@ -4,14 +4,18 @@ baseline, prints a table (figure, value, baseline, ratio, target, pass/fail) and
 Times are wall-clock seconds, best of several runs where a run is cheap (the least disturbed by
 the rest of a shared machine); ratios compare with a baseline measured in the same run."""
 import argparse
+import base64
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--bin", required=True)
@@ -146,6 +150,143 @@ for prefix in ("booking_confirm", "booking_statement"):
     figures[f"{prefix}_overbooked_instants"] = overbooked
     if overbooked != 0:
         rows.append((f"{prefix}_overbooked_instants", overbooked, None, None, 0, False, False, ""))
+
+# --- The server --------------------------------------------------------------------------
+# `relplan serve` on the same database, eight people with passwords (release managers of every
+# group, as the booking clients are), warm connections: HTTP Basic on every request.
+say("relplan serve: warm GET /api/conflicts beside the CLI; wrk on a release's page of the API; bookings over HTTP")
+people = [f"bench_person_{i}" for i in range(1, 9)]
+password = "bench-lösen-å"
+psql("relplan_bench", "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'relplan_password_login') "
+                      "THEN CREATE ROLE relplan_password_login NOLOGIN; END IF; END $$")
+for person in people:
+    psql("relplan_bench",
+         f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{person}') "
+         f"THEN PERFORM relplan_create_user('{person}', NULL); END IF; END $$",
+         f"ALTER ROLE {person} PASSWORD '{password}'",
+         f"GRANT relplan_password_login TO {person}",
+         f"INSERT INTO membership (group_id, role_name, role) SELECT id, '{person}', 'release-manager' "
+         "FROM management_group ON CONFLICT DO NOTHING")
+with socket.socket() as probe:
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+base = f"http://127.0.0.1:{port}"
+server = subprocess.Popen([RELPLAN, "serve", "--listen", f"127.0.0.1:{port}", "--database-url", conninfo("relplan_bench")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def basic(person):
+    return "Basic " + base64.b64encode(f"{person}:{password}".encode()).decode()
+
+
+def get(path, person):
+    request = urllib.request.Request(base + urllib.parse.quote(path, safe="/?=&"), headers={"Authorization": basic(person)})
+    with urllib.request.urlopen(request, timeout=120) as reply:
+        return reply.status, reply.read()
+
+
+def wrk(script, connections, seconds):
+    result = run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", script, base],
+                 stdout=subprocess.PIPE)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+try:
+    for _ in range(100):
+        try:
+            if get("/healthz", people[0])[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        sys.exit(f"bench: relplan serve did not answer /healthz: {server.stderr.read() if server.poll() is not None else ''}")
+    status, body = get("/api/conflicts", people[0])  # the first: connections opened, caches warm
+    if status != 200 or len(json.loads(body).get("conflicts", [])) == 0:
+        sys.exit(f"bench: GET /api/conflicts answered {status} with no conflicts")
+    served = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        get("/api/conflicts", people[0])
+        served = min(served, time.perf_counter() - start)
+    record("serve_conflicts_s", served, unit="s")
+    record("serve_conflicts_vs_cli_ratio", served / conflicts, target=0.5)
+
+    refs = psql("relplan_bench", "SELECT g.code || '/' || r.code FROM release r JOIN management_group g ON g.id = r.group_id "
+                                 "ORDER BY r.id LIMIT 1000").split("\n")
+    with tempfile.TemporaryDirectory() as folder:
+        # Every answer is counted by status; anything but 200 (or 409 for a taken booking) fails the figure.
+        common = """
+local people = {%s}
+local counts = {}
+local n = 0
+function setup(thread) table.insert(threads, thread) end
+threads = {}
+function init(args) statuses = {} end
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+function done(summary, latency, requests)
+  local merged = {}
+  for _, t in ipairs(threads) do
+    for status, count in pairs(t:get("statuses")) do merged[status] = (merged[status] or 0) + count end
+  end
+  local parts = {}
+  for status, count in pairs(merged) do table.insert(parts, string.format('"%%d": %%d', status, count)) end
+  io.write(string.format('{"requests_per_s": %%f, "p99_ms": %%f, "socket_errors": %%d, "statuses": {%%s}}\\n',
+    summary.requests / (summary.duration / 1e6), latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, table.concat(parts, ", ")))
+end
+""" % ", ".join(f'"{basic(p)}"' for p in people)
+        reads = os.path.join(folder, "reads.lua")
+        with open(reads, "w") as handle:
+            handle.write(common + """
+local refs = {%s}
+function request()
+  n = n + 1
+  local ref = refs[math.random(#refs)]
+  return wrk.format("GET", "/api/releases/" .. ref, {Authorization = people[(n %% #people) + 1]})
+end
+""" % ", ".join(f'"{urllib.parse.quote(r)}"' for r in refs))
+        wrk(reads, 32, 2)  # warm: every person's pool open
+        read = wrk(reads, 32, 3 if QUICK else 10)
+        bad = {k: v for k, v in read["statuses"].items() if k != "200"}
+        if bad or read["socket_errors"]:
+            sys.exit(f"bench: wrk reads answered {bad}, {read['socket_errors']} socket errors")
+        record("serve_read_rps", read["requests_per_s"], target=2000, higher_is_better=True, unit="/s")
+        record("serve_read_p99_ms", read["p99_ms"], target=50, unit="ms")
+
+        books = os.path.join(folder, "books.lua")
+        with open(books, "w") as handle:
+            handle.write(common + """
+local refs = {%s}
+local base = 2000000000
+function request()
+  n = n + 1
+  local start = base + math.random(0, 24 * 365 * 4) * 900
+  local body = string.format('{"environment": "BENCH-ENV-%%d", "start": "%%s", "end": "%%s", "confirm": true}',
+    math.random(1, 4), os.date("!%%Y-%%m-%%dT%%H:%%M:%%SZ", start), os.date("!%%Y-%%m-%%dT%%H:%%M:%%SZ", start + 3600))
+  return wrk.format("POST", "/api/releases/" .. refs[math.random(#refs)] .. "/book",
+    {Authorization = people[(n %% #people) + 1], ["Content-Type"] = "application/json"}, body)
+end
+""" % ", ".join(f'"{urllib.parse.quote(r)}"' for r in refs))
+        booked = wrk(books, 8, 2 if QUICK else 5)
+        bad = {k: v for k, v in booked["statuses"].items() if k not in ("200", "409")}
+        if bad or booked["socket_errors"]:
+            sys.exit(f"bench: wrk bookings answered {bad}, {booked['socket_errors']} socket errors")
+        record("serve_booking_tps", booked["requests_per_s"], baseline=confirm["booking_confirm_tps"], unit="/s")
+        record("serve_booking_vs_confirm_ratio", booked["requests_per_s"] / confirm["booking_confirm_tps"],
+               target=0.8, higher_is_better=True)
+    overbooked = int(psql("relplan_bench", """
+        SELECT count(*) FROM environment e JOIN environment_booking b ON b.environment_id = e.id AND b.status = 'confirmed'
+        WHERE e.code LIKE 'BENCH-ENV-%' AND (SELECT count(*) FROM environment_booking o WHERE o.environment_id = e.id
+          AND o.status = 'confirmed' AND o.during @> lower(b.during)) > e.capacity"""))
+    figures["serve_booking_overbooked_instants"] = overbooked
+    if overbooked:
+        rows.append(("serve_booking_overbooked_instants", overbooked, None, None, 0, False, False, ""))
+finally:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 # --- The importer ------------------------------------------------------------------------
 gen = os.path.join(args.root, "scripts", "gen-import-csv")

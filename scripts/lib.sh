@@ -33,6 +33,17 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# wrk, the HTTP load generator scripts/bench drives `relplan serve` with (Debian's package).
+ensure_wrk() {
+  command -v wrk >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || die "missing wrk: install it with your package manager"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  say "installing wrk"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
+}
+
 # PostgreSQL refuses to run as root: as root, the cluster belongs to an unprivileged user.
 cluster_user() {
   if [ "$(id -u)" -eq 0 ]; then
