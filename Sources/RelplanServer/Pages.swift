@@ -114,20 +114,23 @@ struct Pages: Sendable {
         let csrf = caller.session?.csrf ?? ""
         let reply = await routes.run(as: caller, call) { db, call in
             let me = try Identity.current(db)
-            let group = call.query["group"]
-            let renderer = try LiveReport.renderer(db, group: group, zone: try call.zone, from: try call.instant("from"), to: try call.instant("to"))
+            let group = call.query["group"], environment = call.query["environment"]
+            let renderer = try LiveReport.renderer(db, group: group, zone: try call.zone, from: try call.instant("from"), to: try call.instant("to"),
+                                                   environment: environment)
             let groups = renderer.report.groups
+            let environments = try SharedCalendar(db).environments().map(\.code)
             let proposals = try ScheduleStore(db, deadlineZone: try call.zone).proposals(group: group, status: "pending")
             // The releases the timeline shows, each linked to its page (the SVG's bars carry no links).
             let horizon = renderer.report.horizon
+            let deploying = Set(renderer.report.deployments.map(\.release))
             let releases = try Releases(db).list(group: group).filter { r in
                 guard let start = r.deployStart, let end = r.deployEnd else { return false }
-                return end > horizon.start && start < horizon.end
+                return end > horizon.start && start < horizon.end && (environment == nil || deploying.contains(r.ref))
             }
             let html: String
             do { html = try renderer.html() } catch { throw Failure(.invalid, "cannot render the calendar: \(error)") }
             return .html(Self.decorate(html, me: me, csrf: csrf, group: group, groups: groups, proposals: proposals,
-                                       releases: releases, zone: try call.zone))
+                                       releases: releases, zone: try call.zone, environment: environment, environments: environments))
         }
         if reply.status == .unauthorized { return Reply.redirect("/login").response(secure: secure) }
         return (reply.contentType.hasPrefix("application/problem") ? Self.problemPage(reply) : reply).response(secure: secure)
@@ -135,13 +138,17 @@ struct Pages: Sendable {
 
     /// The report's page with the server's bar (who, group filter, sign-out), the proposals, and live.js.
     static func decorate(_ html: String, me: Identity, csrf: String, group: String?, groups: [String], proposals: [StoredProposal],
-                         releases: [ReleaseRecord] = [], zone: TimeZone = .gmt) -> String {
-        let options = ([("", "all groups")] + groups.map { ($0, $0) }).map { code, label in
-            "<option value=\"\(HTML.escape(code))\"\(code == (group ?? "") ? " selected" : "")>\(HTML.escape(label))</option>"
-        }.joined()
+                         releases: [ReleaseRecord] = [], zone: TimeZone = .gmt, environment: String? = nil, environments: [String] = []) -> String {
+        func options(_ all: String, _ codes: [String], selected: String?) -> String {
+            ([("", all)] + codes.map { ($0, $0) }).map { code, label in
+                "<option value=\"\(HTML.escape(code))\"\(code == (selected ?? "") ? " selected" : "")>\(HTML.escape(label))</option>"
+            }.joined()
+        }
         var bar = """
             <nav class="relplan-bar" aria-label="relplan">
-            <form method="get" action="/"><label>Group <select name="group">\(options)</select></label> <button type="submit">Show</button></form>
+            <form method="get" action="/"><label>Group <select name="group">\(options("all groups", groups, selected: group))</select></label> \
+            <label>Environment <select name="environment">\(options("all environments", environments, selected: environment))</select></label> \
+            <button type="submit">Show</button></form>
             <a href="/conflicts\(group.map { "?group=" + PlanPages.formEncode($0) } ?? "")">Conflicts</a> <a href="/import">Import</a>
             <span>Signed in as <strong>\(HTML.escape(me.login))</strong></span>
             """

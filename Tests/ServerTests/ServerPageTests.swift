@@ -147,6 +147,15 @@ struct ServerPageTests {
         let calendar = try server.request("GET", "/?from=2030-03-01&to=2030-04-01", headers: ["Cookie": session.cookie])
         #expect(calendar.status == 200 && calendar.body.contains("href=\"/releases/EKONOMI/%C3%85rsbokslut\"")
                 && calendar.body.contains("href=\"/conflicts\""), "\(calendar.status)")
+        // One shared environment's calendar: its lane and the releases that book it, no others.
+        let lane = try server.request("GET", "/?from=2030-03-01&to=2030-04-01&environment=TEST-INT", headers: ["Cookie": session.cookie])
+        #expect(lane.status == 200 && lane.body.contains("href=\"/releases/EKONOMI/%C3%85rsbokslut\"")
+                && !lane.body.contains("href=\"/releases/L%C3%96N/L%C3%B6nerevision\"")
+                && lane.body.contains("<option value=\"TEST-INT\" selected>"), "\(lane.status)")
+        #expect(calendar.body.contains("href=\"/releases/L%C3%96N/L%C3%B6nerevision\""), "all environments: every release")
+        let noLane = try server.request("GET", "/?environment=TEST-IN", headers: ["Cookie": session.cookie])
+        #expect(noLane.status == 404 && noLane.body.contains("TEST-INT"), "unknown environment, with its did-you-mean: \(noLane.body.suffix(300))")
+        valid["calendar-environment"] = lane.body
         let form = try server.request("GET", "/import", headers: ["Cookie": session.cookie])
         #expect(form.status == 200 && form.body.contains("enctype=\"multipart/form-data\"") && !session.csrf.isEmpty, "\(form.status)")
         valid["import-form"] = form.body
