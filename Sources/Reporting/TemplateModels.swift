@@ -148,6 +148,21 @@ extension Timeline: MustacheParent {
         case "globalFreezes": self.globalFreezes
         case "legend": self.legend
         case "notes": self.notes
+        case "now": self.now
+        default: nil
+        }
+    }
+}
+
+extension Timeline.NowMark: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "x": self.x
+        case "labelX": self.labelX
+        case "labelY": self.labelY
+        case "anchor": self.anchor
+        case "text": self.text
+        case "title": self.title
         default: nil
         }
     }

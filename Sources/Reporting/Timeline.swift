@@ -90,6 +90,16 @@ struct Timeline {
         let colour: String
     }
 
+    /// The moment the report was made, where it falls in the horizon: a line across every lane.
+    struct NowMark {
+        let x: String
+        let labelX: String
+        let labelY: String
+        let anchor: String
+        let text: String
+        let title: String
+    }
+
     let width: Int
     let height: Int
     let lanesBottom: String
@@ -101,6 +111,7 @@ struct Timeline {
     let globalFreezes: [Rect]
     let legend: [LegendEntry]
     let notes: [String]
+    let now: NowMark?
 }
 
 extension Timeline {
@@ -148,6 +159,20 @@ extension Timeline {
         globalFreezes = builder.globalFreezes(report.freezes.filter { $0.environment == nil })
         legend = report.groups.enumerated().map { LegendEntry(name: $1, colour: Self.colour(position: $0)) }
         self.notes = notes
+        now = Self.nowMark(report.generatedAt, horizon: report.horizon, clock: clock, scale: scale)
+    }
+
+    /// "now 17:46" at the top of a line at the report's moment, when the horizon holds it; the
+    /// label sits left of the line near the chart's right edge so that it stays inside.
+    static func nowMark(_ now: Date, horizon: Interval, clock: ReportClock, scale: TimelineScale) -> NowMark? {
+        guard horizon.start <= now && now < horizon.end else { return nil }
+        let x = scale.x(now)
+        let r = clock.reading(now)
+        let text = "now \(ReportClock.pad(r.hour)):\(ReportClock.pad(r.minute))"
+        let leftward = x > TimelineScale.chartRight - 60
+        return NowMark(x: TimelineScale.number(x), labelX: TimelineScale.number(leftward ? x - 3 : x + 3),
+                       labelY: TimelineScale.number(TimelineScale.axisHeight - 17), anchor: leftward ? "end" : "start",
+                       text: text, title: "The report was made \(clock.dateTime(now))")
     }
 
     static func colour(position: Int) -> String {

@@ -91,6 +91,15 @@ struct HTMLReportTests {
         #expect(Array(legend.prefix(3)) == ["group CRM", "group HR", "group FIN"])
     }
 
+    @Test("the timeline marks the moment the report was made, in the report's zone, and only when the horizon holds it")
+    func nowMarked() throws {
+        #expect(html.contains("<g class=\"now\"><title>The report was made 2027-03-10 02:00</title>"), "02:00 in Stockholm")
+        #expect(html.contains(">now 02:00</text>"))
+        var later = ReportFixtures.report()
+        later.horizon = ReportFixtures.interval("2027-03-11T00:00:00Z", "2027-04-07T00:00:00Z")
+        #expect(!(try ReportRenderer(later).html()).contains("<g class=\"now\">"))
+    }
+
     @Test("conflicting bars are outlined in red with a tooltip naming the releases and the message")
     func conflicts() throws {
         let page = try Self.inspect(html)
