@@ -17,10 +17,19 @@ try:
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import WebDriverWait as _WebDriverWait
 except ImportError as error:
     print(f"selenium is missing: {error}", file=sys.stderr)
     sys.exit(3)
+
+
+
+def WebDriverWait(driver, seconds, **options):
+    """A wait whose condition may read an element of a page being replaced (a form's answer, the
+    live page swapping itself in): a stale element is "not yet", not a failure."""
+    options.setdefault("ignored_exceptions", (StaleElementReferenceException,))
+    return _WebDriverWait(driver, seconds, **options)
+
 
 url, alice, alice_pw, bob, bob_pw, crm_id, hr_id, out = sys.argv[1:9]
 os.makedirs(out, exist_ok=True)
