@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         // `GET /metrics` in Prometheus's text format.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        // OrderedSet for Scheduling's interner; partitioningIndex for its sorted-array searches.
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.0"),
     ],
     targets: [
         // libpq, found through pkg-config; the only C in the package.
@@ -36,8 +39,16 @@ let package = Package(
         ),
         // Pure domain: types, validation, recurrence rules, lifecycle. Foundation only.
         .target(name: "ReleaseCore"),
-        // Pure conflict detection and resolution. Foundation only.
-        .target(name: "Scheduling"),
+        // Pure conflict detection and resolution, in ReleaseCore's vocabulary. No I/O: Foundation
+        // and two collection packages only.
+        .target(
+            name: "Scheduling",
+            dependencies: [
+                "ReleaseCore",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Algorithms", package: "swift-algorithms"),
+            ]
+        ),
         // Repositories and migrations: the only module that speaks SQL.
         .target(
             name: "ReleaseStore",
@@ -97,7 +108,7 @@ let package = Package(
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-sql"]),
         .executableTarget(name: "relplan-bench", dependencies: ["Scheduling", "Postgres", "ReleaseCore", "ReleaseStore"]),
         .testTarget(name: "ReleaseCoreTests", dependencies: ["ReleaseCore"]),
-        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "ReleaseCore"]),
         .testTarget(
             name: "ReportingTests",
             dependencies: ["Reporting", "Scheduling", "TestSupport", .product(name: "Mustache", package: "swift-mustache")]

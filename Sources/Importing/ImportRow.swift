@@ -11,7 +11,7 @@ public struct ReleaseKey: Sendable, Hashable, Comparable, CustomStringConvertibl
         self.release = release
     }
 
-    public var description: String { "\(group)/\(release)" }
+    public var description: String { ReleaseRef.text(group: group, code: release) }
 
     public static func < (lhs: ReleaseKey, rhs: ReleaseKey) -> Bool {
         (lhs.group, lhs.release) < (rhs.group, rhs.release)

@@ -29,6 +29,11 @@ public struct Priority: Sendable, Hashable, Comparable, Codable, CustomStringCon
         self.value = Int(byte - UInt8(ascii: "0"))
     }
 
+    /// The nearest priority: for values read from a store that already holds them to 1...5.
+    public init(clamping value: Int) {
+        self.value = min(Self.range.upperBound, max(Self.range.lowerBound, value))
+    }
+
     private init(uncheckedValue: Int) {
         self.value = uncheckedValue
     }

@@ -26,9 +26,7 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
 
         /// The weekday of a calendar day.
         public init(of day: CalendarDay) {
-            // 1970-01-01 was a Thursday (index 3 when Monday is 0).
-            let index = ((day.daysSinceEpoch + 3) % 7 + 7) % 7
-            self = Self.allCases[index]
+            self = Self.allCases[CivilCalendar.weekday(fromDays: day.daysSinceEpoch)]
         }
 
         public static func < (lhs: Weekday, rhs: Weekday) -> Bool { lhs.rawValue < rhs.rawValue }

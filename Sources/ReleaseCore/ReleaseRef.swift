@@ -29,7 +29,19 @@ public struct ReleaseRef: Sendable, Hashable, Comparable, Codable, CustomStringC
         }
     }
 
-    public var description: String { "\(group)/\(code)" }
+    public var description: String { Self.text(group: group, code: code) }
+
+    /// `GROUP/CODE` for codes already known to be valid (read from the database, or a scheduler's
+    /// key): the one place the form is written, without validating again on a hot path.
+    public static func text(group: some StringProtocol, code: some StringProtocol) -> String {
+        "\(group)/\(code)"
+    }
+
+    /// The `GROUP` of `GROUP/CODE` text without validating it; the whole text when it has no '/'.
+    public static func group(ofText text: some StringProtocol) -> String {
+        guard let slash = text.firstIndex(of: "/") else { return String(text) }
+        return String(text[..<slash])
+    }
 
     /// Orders by group, then by code, byte-wise: the same order in every run and on every machine.
     public static func < (lhs: ReleaseRef, rhs: ReleaseRef) -> Bool {

@@ -23,6 +23,17 @@ public enum ReleaseStatus: String, Vocabulary, Comparable {
     /// Closed and cancelled releases never change again.
     public var isFinal: Bool { self == .closed || self == .cancelled }
 
+    /// Releases still open take part in conflicts; closed and cancelled ones are history.
+    public var isActive: Bool { !isFinal }
+
+    /// A release whose deployment has begun is fixed in time: the resolver never moves it.
+    public var hasStartedDeploying: Bool {
+        switch self {
+        case .deploying, .deployed, .evaluating, .closed: true
+        case .planned, .building, .testing, .ready, .cancelled: false
+        }
+    }
+
     /// The status one step forward, or nil for a final status.
     public var next: ReleaseStatus? {
         guard !isFinal, let index = Self.path.firstIndex(of: self) else { return nil }

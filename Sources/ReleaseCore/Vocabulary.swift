@@ -54,6 +54,9 @@ public enum EnvironmentKind: String, Vocabulary {
     case prod
 
     public static let vocabularyName = "environment kind"
+
+    /// Bookings of every kind but production are where a release is tested.
+    public var isTestEnvironment: Bool { self != .prod }
 }
 
 /// Regular windows are agreed with the business in advance; extra ones are opened on demand.

@@ -19,7 +19,7 @@ public struct ReleaseRecord: Sendable, Equatable {
     public let updatedAt: Date
     public let updatedBy: String
 
-    public var ref: String { "\(group)/\(code)" }
+    public var ref: String { ReleaseRef.text(group: group, code: code) }
 }
 
 public struct UnitRecord: Sendable, Equatable {

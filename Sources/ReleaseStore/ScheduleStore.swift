@@ -36,7 +36,7 @@ public struct StoredProposal: Sendable, Equatable {
             status = String(parts[2])
         }
 
-        public var group: String { String(release.split(separator: "/").first ?? "") }
+        public var group: String { ReleaseRef.group(ofText: release) }
     }
 }
 
@@ -76,7 +76,7 @@ public struct WaitingMove: Sendable, Equatable {
         /// What that move must do: "leaving SW-4", "freeing TEST-INT", "finishing earlier".
         public let doing: String
 
-        public var group: String { String(release.split(separator: "/").first ?? "") }
+        public var group: String { ReleaseRef.group(ofText: release) }
     }
 
     /// "CRM/H waits on HR/J leaving W4: proposal 12 for HR".

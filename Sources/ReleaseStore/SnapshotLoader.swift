@@ -65,7 +65,7 @@ public struct SnapshotLoader {
             let code = try row.decode(String.self, 1)
             environmentCodes[try row.decode(Int.self, 0)] = code
             environments.append(Scheduling.Environment(
-                code: code, kind: Scheduling.EnvironmentKind(rawValue: try row.decode(String.self, 2)) ?? .test,
+                code: code, kind: EnvironmentKind(rawValue: try row.decode(String.self, 2)) ?? .test,
                 capacity: try row.decode(Int.self, 3)))
         }
         var windowCodes: [Int: String] = [:]
@@ -75,7 +75,7 @@ public struct SnapshotLoader {
             windowCodes[try row.decode(Int.self, 0)] = code
             windows.append(Scheduling.Window(
                 code: code, interval: Interval(start: try row.decode(Date.self, 2), end: try row.decode(Date.self, 3)),
-                capacity: try row.decode(Int.self, 4), kind: Scheduling.WindowKind(rawValue: try row.decode(String.self, 5)) ?? .regular))
+                capacity: try row.decode(Int.self, 4), kind: WindowKind(rawValue: try row.decode(String.self, 5)) ?? .regular))
         }
         let freezes = try db.query("""
             SELECT f.code, f.starts_at, f.ends_at, e.code, f.reason FROM change_freeze f LEFT JOIN environment e ON e.id = f.environment_id
@@ -114,7 +114,7 @@ public struct SnapshotLoader {
             let group = fields.text() ?? ""
             let code = fields.text() ?? ""
             let priority = Int(fields.int64())
-            let status = Scheduling.ReleaseStatus(rawValue: fields.text() ?? "") ?? .planned
+            let status = ReleaseStatus(rawValue: fields.text() ?? "") ?? .planned
             let pinned = fields.text() == "t"
             let window = fields.optionalInt64().flatMap { windowCodes[Int($0)] }
             let start = fields.double()
@@ -130,11 +130,12 @@ public struct SnapshotLoader {
             }
             let implementer = fields.text()
             let modelID = fields.optionalInt64()
-            versions["\(group)/\(code)"] = Int(fields.int64())
+            let key = ReleaseRef.text(group: group, code: code)
+            versions[key] = Int(fields.int64())
             let deploy = start.flatMap { s in end.map { Interval(start: Date(timeIntervalSince1970: s), end: Date(timeIntervalSince1970: $0)) } }
             indexByID[id] = releases.count
             releases.append(Scheduling.Release(
-                key: "\(group)/\(code)", group: group, priority: priority, status: status, pinned: pinned, window: window,
+                key: key, group: group, priority: Priority(clamping: priority), status: status, pinned: pinned, window: window,
                 deploy: deploy, deadline: deadline, implementer: implementer,
                 requiredEnvironments: modelID.flatMap { requiredByModel[Int($0)] } ?? []))
         }
@@ -148,7 +149,7 @@ public struct SnapshotLoader {
             let environment = environmentCodes[Int(fields.int64())] ?? "?"
             let start = fields.double() ?? 0
             let end = fields.double() ?? 0
-            let status: Scheduling.BookingStatus = fields.text() == "confirmed" ? .confirmed : .tentative
+            let status: BookingStatus = fields.text() == "confirmed" ? .confirmed : .tentative
             guard let index = indexByID[releaseID] else { return }
             releases[index].bookings.append(Booking(
                 id: id, environment: environment,

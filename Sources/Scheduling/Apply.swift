@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// Why a resolution could not be applied to a snapshot.
 public enum ResolutionError: Error, Sendable, Hashable, CustomStringConvertible {

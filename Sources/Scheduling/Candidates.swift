@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// The placements the resolver may give a release, with the hard rules that concern the
 /// release alone already applied.

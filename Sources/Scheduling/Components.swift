@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// Disjoint sets with path halving and union by size.
 struct UnionFind {

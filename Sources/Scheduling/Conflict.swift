@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// The kinds of conflict the scheduler finds.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// Finds every conflict in a snapshot. Pure: the same snapshot gives the same list.
 public enum ConflictDetector {

@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// A hard rule one move breaks in a portfolio state, and which releases' moves could lift it.
 public struct MoveViolation: Sendable, Hashable {
@@ -177,6 +178,6 @@ public enum Coordination {
     }
 
     static func group(of key: String) -> String {
-        key.split(separator: "/", maxSplits: 1).first.map(String.init) ?? key
+        ReleaseRef.group(ofText: key)
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Algorithms
+import ReleaseCore
 
 /// A conflict in ids, before it is given names and a message.
 struct RawConflict: Sendable {
@@ -289,13 +291,9 @@ struct Detector {
         }
     }
 
+    /// The first position in `sorted` whose value is not below `value`.
     private func lowerBound(_ sorted: [Double], _ value: Double) -> Int {
-        var low = 0, high = sorted.count
-        while low < high {
-            let mid = (low + high) / 2
-            if sorted[mid] < value { low = mid + 1 } else { high = mid }
-        }
-        return low
+        sorted.partitioningIndex { $0 >= value }
     }
 
     // MARK: One release at a time

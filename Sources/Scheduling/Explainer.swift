@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// Turns the resolver's placements into proposals with reasons, and lists what is left.
 struct Explainer {

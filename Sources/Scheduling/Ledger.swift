@@ -1,4 +1,6 @@
 import Foundation
+import Algorithms
+import ReleaseCore
 
 /// A timeline index that can take moves: the snapshot's intervals sorted once, plus the
 /// intervals of moved releases kept aside. An entry counts while its release is neither lifted
@@ -50,13 +52,9 @@ struct TimelineIndex {
         }
     }
 
+    /// The first position in `range` (sorted by start) whose item starts at or after `value`.
     private func lowerBound(_ items: [SweepItem], _ range: Range<Int>, _ value: Double) -> Int {
-        var low = range.lowerBound, high = range.upperBound
-        while low < high {
-            let mid = (low + high) / 2
-            if items[mid].start < value { low = mid + 1 } else { high = mid }
-        }
-        return low
+        items[range].partitioningIndex { $0.start >= value }
     }
 }
 

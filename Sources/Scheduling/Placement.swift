@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// Where the resolver puts a release, relative to the snapshot.
 ///

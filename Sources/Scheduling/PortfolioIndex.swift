@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// Lists of integers for many owners, stored flat (compressed rows): one allocation instead of
 /// one array per release.
@@ -306,7 +307,7 @@ private struct Builder {
             status.append(state)
             active.append(state.isActive)
             pinned.append(releases[i].pinned)
-            priority.append(Int8(min(5, max(1, releases[i].priority))))
+            priority.append(Int8(releases[i].priority.value))
             // Neighbouring releases often share a group or an implementer: a one-entry memo
             // saves hashing the same name again.
             let groupName = releases[i].group

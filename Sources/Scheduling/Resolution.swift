@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// What the resolver proposes for the whole portfolio.
 public struct Resolution: Sendable, Hashable {

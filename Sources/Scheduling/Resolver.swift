@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// Proposes moves that remove conflicts from the whole portfolio at once.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// A half-open time range `[start, end)`.
 ///
@@ -32,26 +33,6 @@ public struct Interval: Sendable, Hashable, Codable {
     }
 }
 
-/// The lifecycle states of a release, in lifecycle order.
-public enum ReleaseStatus: String, Sendable, Hashable, Codable, CaseIterable {
-    case planned, building, testing, ready, deploying, deployed, evaluating, closed, cancelled
-
-    /// Cancelled and closed releases are history: they never take part in a conflict.
-    public var isActive: Bool { self != .cancelled && self != .closed }
-
-    /// A release whose deployment has begun is fixed in time: the resolver never moves it.
-    public var hasStartedDeploying: Bool {
-        switch self {
-        case .deploying, .deployed, .evaluating, .closed: true
-        case .planned, .building, .testing, .ready, .cancelled: false
-        }
-    }
-}
-
-public enum BookingStatus: String, Sendable, Hashable, Codable, CaseIterable {
-    case tentative, confirmed
-}
-
 /// A release's claim on an environment for a time range.
 public struct Booking: Sendable, Hashable {
     public var id: Int64
@@ -72,8 +53,7 @@ public struct Release: Sendable, Hashable {
     /// `GROUP/CODE`, unique in the portfolio.
     public var key: String
     public var group: String
-    /// 1 is the highest, 5 the lowest; values outside 1...5 are clamped.
-    public var priority: Int
+    public var priority: Priority
     public var status: ReleaseStatus
     /// Pinned releases are never moved by the resolver.
     public var pinned: Bool
@@ -96,7 +76,7 @@ public struct Release: Sendable, Hashable {
     public init(
         key: String,
         group: String,
-        priority: Int = 3,
+        priority: Priority = .default,
         status: ReleaseStatus = .planned,
         pinned: Bool = false,
         window: String? = nil,
@@ -126,10 +106,6 @@ public struct Release: Sendable, Hashable {
     }
 }
 
-public enum WindowKind: String, Sendable, Hashable, Codable, CaseIterable {
-    case regular, extra
-}
-
 /// A predetermined slot for planned changes.
 public struct Window: Sendable, Hashable {
     public var code: String
@@ -144,13 +120,6 @@ public struct Window: Sendable, Hashable {
         self.capacity = capacity
         self.kind = kind
     }
-}
-
-public enum EnvironmentKind: String, Sendable, Hashable, Codable, CaseIterable {
-    case dev, test, staging, preprod, prod
-
-    /// Bookings of every kind but production are where a release is tested.
-    public var isTestEnvironment: Bool { self != .prod }
 }
 
 public struct Environment: Sendable, Hashable {

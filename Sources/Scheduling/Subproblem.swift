@@ -1,4 +1,6 @@
 import Foundation
+import Algorithms
+import ReleaseCore
 
 /// The resolver's objective, compared lexicographically: for priority 1, then 2 … 5, first the
 /// number of releases of that priority left in a conflict, then their total cost (delay, plus
@@ -374,13 +376,9 @@ final class Subproblem {
         return true
     }
 
+    /// The first position in `items` (sorted by start) whose item starts at or after `value`.
     private func lowerBound(_ items: [SweepItem], _ value: Double) -> Int {
-        var low = 0, high = items.count
-        while low < high {
-            let mid = (low + high) / 2
-            if items[mid].start < value { low = mid + 1 } else { high = mid }
-        }
-        return low
+        items.partitioningIndex { $0.start >= value }
     }
 
     /// Marks every release holding the environment while it is over capacity and a member is

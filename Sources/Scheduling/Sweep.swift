@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// One interval on a resource's timeline, as the sweeps see it.
 struct SweepItem: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 
 /// A message that names moments: text pieces and instants, so one message reads in UTC for
 /// machines (JSON, CSV, the stored history: RFC 3339, `2026-12-26T21:00:00Z`) and in a person's
@@ -91,19 +92,8 @@ public struct TimedText: Sendable, Hashable {
         // Not part of a longer token (a code holding digits right before the year, say).
         if offset > 0, let previous = Optional(bytes[offset - 1]),
            (previous >= UInt8(ascii: "0") && previous <= UInt8(ascii: "9")) { return nil }
-        let days = daysFromCivil(year, month, day)
+        let days = CivilCalendar.days(year: year, month: month, day: day)
         return Double(days * 86_400 + hour * 3600 + minute * 60 + second)
-    }
-
-    /// Howard Hinnant's `days_from_civil`.
-    private static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 import Scheduling
 
 /// Benchmarks of conflict detection and resolution on generated portfolios.
@@ -207,7 +208,7 @@ private struct PortfolioGenerator {
             // A pool of implementers: whoever has position s in a window of week w (modulo a
             // hundred weeks), so nobody deploys twice at once.
             releases.append(Release(
-                key: "G\(i % 40)/R-\(i)", group: "G\(i % 40)", priority: 1 + random.below(5),
+                key: "G\(i % 40)/R-\(i)", group: "G\(i % 40)", priority: Priority(clamping: 1 + random.below(5)),
                 status: random.chance(0.1) ? .ready : .planned, window: windows[w].code, deploy: deploy,
                 deadline: random.chance(0.2) ? deploy.end.addingTimeInterval(30 * day) : nil,
                 dependsOn: previous >= 0 && random.chance(0.1) && taken[previous] / positions < w

@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 import Scheduling
 import Testing
 

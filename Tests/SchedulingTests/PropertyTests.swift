@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 import Scheduling
 import Testing
 
@@ -78,7 +79,7 @@ struct PropertyTests {
                     alternative.releases[j] = other
                 }
                 guard hardRuleViolations(original: snapshot, final: alternative).isEmpty else { continue }
-                let level = min(5, max(1, before.priority))
+                let level = before.priority.value
                 let chosen = Objective(original: snapshot, final: final).truncated(to: level)
                 let undone = Objective(original: snapshot, final: alternative).truncated(to: level)
                 #expect(!undone.lexicographicallyPrecedes(chosen),

@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 import Scheduling
 import Testing
 
@@ -188,7 +189,7 @@ struct ResolutionTests {
         #expect(resolution.unresolved.isEmpty)
         #expect(final.releases.filter { $0.window == "SW-1" }.count == 4)
         // The four that stay are the highest priorities.
-        #expect(final.releases.filter { $0.window == "SW-1" }.allSatisfy { $0.priority <= 2 })
+        #expect(final.releases.filter { $0.window == "SW-1" }.allSatisfy { $0.priority.value <= 2 })
     }
 
     @Test func tinyBudgetGivesUpTheExactSearchButStillResolves() throws {

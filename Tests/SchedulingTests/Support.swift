@@ -1,4 +1,5 @@
 import Foundation
+import ReleaseCore
 import Scheduling
 
 /// SplitMix64: tiny, fast and the same on every platform, so a seed names one instance forever.
@@ -39,7 +40,7 @@ func release(
     bookings: [Booking] = [], required: [String] = [], overrides: [String] = []
 ) -> Release {
     Release(
-        key: key, group: String(key.split(separator: "/").first ?? ""), priority: priority, status: status,
+        key: key, group: ReleaseRef.group(ofText: key), priority: Priority(clamping: priority), status: status,
         pinned: pinned, window: window, deploy: deploy.map { span($0.0, $0.1) }, deadline: deadline.map(at),
         dependsOn: dependsOn, targets: targets, implementer: implementer, bookings: bookings,
         requiredEnvironments: required, freezeOverrides: overrides)
@@ -63,7 +64,7 @@ struct Objective: Comparable, CustomStringConvertible {
         let conflicted = Set(ConflictDetector.detect(in: final).flatMap(\.releases))
         var values = [Int64](repeating: 0, count: 10)
         for (before, after) in zip(original.releases, final.releases) {
-            let level = min(5, max(1, after.priority)) - 1
+            let level = after.priority.value - 1
             if conflicted.contains(after.key) { values[2 * level] += 1 }
             if let old = before.deploy, let new = after.deploy {
                 let shift = new.start.timeIntervalSince(old.start)
@@ -239,7 +240,7 @@ struct InstanceGenerator {
             var deadline: Date? = nil
             if let deploy, rng.chance(0.15) { deadline = at(deploy.1 + Double(rng.int(-4...60))) }
             releases.append(Release(
-                key: key, group: groups[i % 3], priority: rng.int(1...5), status: status, pinned: rng.chance(0.1),
+                key: key, group: groups[i % 3], priority: Priority(clamping: rng.int(1...5)), status: status, pinned: rng.chance(0.1),
                 window: w?.code, deploy: deploy.map { span($0.0, $0.1) }, deadline: deadline,
                 dependsOn: dependsOn, targets: targets, implementer: rng.chance(0.5) ? rng.pick(["ann", "bob"]) : nil,
                 bookings: bookings, requiredEnvironments: rng.chance(0.1) ? [rng.pick(["TEST", "PROD"])] : [],

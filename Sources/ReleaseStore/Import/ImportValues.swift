@@ -12,7 +12,7 @@ public struct StagedRelease: Sendable, Hashable, Comparable, CustomStringConvert
         self.code = code
     }
 
-    public var description: String { "\(group)/\(code)" }
+    public var description: String { ReleaseRef.text(group: group, code: code) }
 
     public static func < (lhs: StagedRelease, rhs: StagedRelease) -> Bool {
         (lhs.group, lhs.code) < (rhs.group, rhs.code)
