@@ -49,7 +49,10 @@ let package = Package(
                 .product(name: "Algorithms", package: "swift-algorithms"),
             ]
         ),
-        // Repositories and migrations: the only module that speaks SQL.
+        // Repositories and migrations: the only module that speaks SQL. It depends on Scheduling
+        // because Scheduling's `Conflict`, `Proposal` and `Resolution` are what it stores and the
+        // snapshot is what it loads; they stay in Scheduling (they carry its `Interval` and
+        // `TimedText`), so the arrow says it.
         .target(
             name: "ReleaseStore",
             dependencies: ["Postgres", "ReleaseCore", "Scheduling", .product(name: "Logging", package: "swift-log")],
@@ -60,7 +63,9 @@ let package = Package(
             name: "Importing",
             dependencies: ["Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Yams"]
         ),
-        // Conflicts and plans rendered as text, JSON, CSV, Markdown, HTML and iCalendar.
+        // Conflicts and plans rendered as text, JSON, CSV, Markdown, HTML and iCalendar. It depends
+        // on Scheduling for the same reason as ReleaseStore: the conflicts and proposals it renders
+        // are Scheduling's types (it runs no detection or resolution).
         .target(
             name: "Reporting",
             dependencies: [
@@ -108,15 +113,17 @@ let package = Package(
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-sql"]),
         .executableTarget(name: "relplan-bench", dependencies: ["Scheduling", "Postgres", "ReleaseCore", "ReleaseStore"]),
         .testTarget(name: "ReleaseCoreTests", dependencies: ["ReleaseCore"]),
-        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "ReleaseCore"]),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "ReleaseCore", "SeededRandom"]),
         .testTarget(
             name: "ReportingTests",
             dependencies: ["Reporting", "Scheduling", "TestSupport", .product(name: "Mustache", package: "swift-mustache")]
         ),
+        // The tests' one seeded generator; pure, so the pure suites use it without a database.
+        .target(name: "SeededRandom", path: "Tests/SeededRandom"),
         .target(name: "TestSupport", dependencies: ["Postgres", "ReleaseStore"], path: "Tests/Support"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "ReleaseStoreTests", dependencies: ["ReleaseStore", "Postgres", "ReleaseCore", "Scheduling", "TestSupport"]),
-        .testTarget(name: "ImportingTests", dependencies: ["Importing", "ReleaseStore", "Postgres", "ReleaseCore", "TestSupport"]),
+        .testTarget(name: "ReleaseStoreTests", dependencies: ["ReleaseStore", "Postgres", "ReleaseCore", "Scheduling", "TestSupport", "SeededRandom"]),
+        .testTarget(name: "ImportingTests", dependencies: ["Importing", "ReleaseStore", "Postgres", "ReleaseCore", "TestSupport", "SeededRandom"]),
         .testTarget(name: "CLITests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Postgres", "TestSupport"]),
     ],

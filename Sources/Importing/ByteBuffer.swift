@@ -16,6 +16,11 @@ final class ByteBuffer {
 
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 
+    /// Takes the bytes written through `base` up to `end` (room reserved first) as the contents.
+    func wrote(upTo end: UnsafeMutablePointer<UInt8>) {
+        count = end - base
+    }
+
     func removeAll() {
         count = 0
     }

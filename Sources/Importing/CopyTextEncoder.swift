@@ -38,7 +38,7 @@ public enum CopyTextEncoder {
         writer.instant(row.envStart, column: 2)
         writer.instant(row.envEnd, column: 3)
         writer.byte(UInt8(ascii: "\n"))
-        out.count = writer.cursor - out.base
+        out.buffer.wrote(upTo: writer.cursor)
     }
 
     /// The release columns of a row that repeats its release's previous row: the keys only.
@@ -100,40 +100,26 @@ public enum CopyTextEncoder {
     }
 }
 
-/// The buffer chunks are encoded into, reused from chunk to chunk; a value type over
-/// manually managed memory, so that writing a row costs no exclusivity or uniqueness checks.
-/// Its owner calls `release()`.
+/// The buffer chunks are encoded into, reused from chunk to chunk: the importer's one
+/// `ByteBuffer`, written through its pointer (room reserved first), so that writing a row costs
+/// no per-byte checks. Its owner calls `release()` for the instant cache.
 struct CopyOutput {
-    private(set) var base: UnsafeMutablePointer<UInt8>
-    fileprivate(set) var count = 0
-    private var capacity: Int
+    let buffer: ByteBuffer
     fileprivate let instants = InstantTextCache()
 
     init(capacity: Int) {
-        self.capacity = max(4096, capacity)
-        base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
+        buffer = ByteBuffer(capacity: max(4096, capacity))
     }
 
-    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+    var base: UnsafeMutablePointer<UInt8> { buffer.base }
+    var count: Int { buffer.count }
+    var bytes: UnsafeBufferPointer<UInt8> { buffer.bytes }
 
-    mutating func removeAll() {
-        count = 0
-    }
+    func removeAll() { buffer.removeAll() }
 
-    mutating func reserve(_ additional: Int) {
-        let needed = count + additional
-        guard needed > capacity else { return }
-        var newCapacity = capacity * 2
-        while newCapacity < needed { newCapacity *= 2 }
-        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        newBase.update(from: base, count: count)
-        base.deallocate()
-        base = newBase
-        capacity = newCapacity
-    }
+    func reserve(_ additional: Int) { buffer.reserve(additional) }
 
     func release() {
-        base.deallocate()
         instants.release()
     }
 }

@@ -3,6 +3,7 @@ import Postgres
 import ReleaseCore
 import ReleaseStore
 import Scheduling
+import SeededRandom
 import Testing
 import TestSupport
 

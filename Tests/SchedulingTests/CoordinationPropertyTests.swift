@@ -1,6 +1,7 @@
 import Foundation
 import ReleaseCore
 import Scheduling
+import SeededRandom
 import Testing
 
 /// A pure model of the cross-group protocol (the database's relplan_store_plan / relplan_decide,
@@ -14,7 +15,7 @@ struct CoordinationPropertyTests {
         var waits: [Int]
     }
 
-    static func portfolio(_ rng: inout SplitMix64) -> Snapshot {
+    static func portfolio(_ rng: inout SeededGenerator) -> Snapshot {
         let groups = (0..<rng.int(2...4)).map { "G\($0)" }
         let windows = (0..<6).map { window("W\($0)", Double($0) * 168 + 24, Double($0) * 168 + 28, capacity: rng.int(1...2)) }
         var releases: [Release] = []
@@ -32,7 +33,7 @@ struct CoordinationPropertyTests {
     func protocolHolds() throws {
         var portfolios = 0, steps = 0, waited = 0, cascaded = 0, rejections = 0, allAccepted = 0
         for seed in 0..<6000 as Range<UInt64> {
-            var rng = SplitMix64(seed: seed &* 7919 &+ 13)
+            var rng = SeededGenerator(seed: seed &* 7919 &+ 13)
             var state = Self.portfolio(&rng)
             let resolution = Resolver().resolve(state)
             guard !resolution.proposals.isEmpty else { continue }

@@ -1,6 +1,7 @@
 import Foundation
 import ReleaseCore
 import Scheduling
+import SeededRandom
 import Testing
 
 /// Every placement the resolver documents for one release, written out independently: stay;
@@ -82,7 +83,7 @@ struct ExactnessTests {
             var snapshot = generator.make(seed: seed)
             // Every other portfolio has some deployments nudged across their window's edges, to be re-timed.
             if seed % 2 == 0 {
-                var rng = SplitMix64(seed: seed)
+                var rng = SeededGenerator(seed: seed)
                 for i in snapshot.releases.indices where rng.chance(0.3) {
                     snapshot.releases[i].deploy = snapshot.releases[i].deploy?.shifted(by: Double(rng.int(-3...3)) * 3600)
                 }

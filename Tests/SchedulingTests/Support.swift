@@ -1,25 +1,7 @@
 import Foundation
 import ReleaseCore
 import Scheduling
-
-/// SplitMix64: tiny, fast and the same on every platform, so a seed names one instance forever.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &self) < p }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
-}
+import SeededRandom
 
 /// Hours after 2026-12-01T00:00:00Z: scenarios read as a timeline.
 func at(_ hours: Double) -> Date {
@@ -174,7 +156,7 @@ struct InstanceGenerator {
     var maxEnvironments = 2
 
     func make(seed: UInt64) -> Snapshot {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let windowCount = rng.int(1...maxWindows)
         var windows: [Window] = []
         var day = 2.0
