@@ -87,13 +87,17 @@ struct HelpTextTests {
 
     @Test("every command's help has an example that names the command")
     func examples() throws {
+        var leaves = 0
         for path in try Self.allCommands() where !path.isEmpty {
             let help = try Self.help(path)
             guard Self.subcommands(of: help).isEmpty else { continue }   // a group of commands
+            leaves += 1
             let invocation = "relplan " + path.joined(separator: " ")
             let example = help.split(separator: "\n").contains { $0.drop { $0 == " " }.hasPrefix(invocation) }
             #expect(help.contains("Example") && example, "relplan help \(path.joined(separator: " ")) shows no example:\n\(help)")
         }
+        // A walk that found no commands would check nothing.
+        #expect(leaves > 40, "only \(leaves) commands checked")
     }
 
     @Test("the check finds a hard break: a paragraph cut short is reported, a finished one is not")

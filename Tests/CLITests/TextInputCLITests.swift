@@ -124,10 +124,15 @@ struct TextInputCLITests {
                 """, ["\(column.table)_\(column.column)_text"]).rows.map { try $0.decode(String.self, 0) }
             for name in others { try db.execute("ALTER TABLE pg_temp.probe DROP CONSTRAINT \"\(name)\"", simple: true) }
             let insert = "INSERT INTO pg_temp.probe (\"\(column.column)\") VALUES ($1)"
-            func refused(_ value: String) -> Bool {
-                do { try db.execute(insert, [value]); return false } catch let error as PostgresError {
-                    return error.sqlState == "23514"
-                } catch { return false }
+            // Refused by the CHECK (true) or stored (false); any other failure is recorded, so that
+            // "not refused" means the value was stored, not that the insert broke some other way.
+            func refused(_ value: String, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+                do { try db.execute(insert, [value]); return false } catch let error as PostgresError where error.sqlState == "23514" {
+                    return true
+                } catch {
+                    Issue.record("\(column.table).\(column.column): the probe failed otherwise: \(error)", sourceLocation: sourceLocation)
+                    return false
+                }
             }
             let at = column.limit > 100_000 ? 100_000 : column.limit
             #expect(!refused(String(repeating: "å", count: at)), "\(column.table).\(column.column) at its limit")

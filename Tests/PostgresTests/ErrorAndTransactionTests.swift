@@ -53,11 +53,14 @@ struct ErrorAndTransactionTests {
             #expect(try db.query("SELECT count(*) FROM management_group").first?.decode(Int.self, 0) == 0)
             try db.transaction { tx in
                 try tx.execute("INSERT INTO management_group (code, name) VALUES ($1, $2)", ["HR", "HR"])
-                // A failing savepoint undoes only its own work.
-                _ = try? tx.savepoint { sp in
-                    try sp.execute("INSERT INTO management_group (code, name) VALUES ($1, $2)", ["OPS", "Ops"])
-                    try sp.execute("INSERT INTO management_group (code, name) VALUES ($1, $2)", ["HR", "dup"])
+                // A failing savepoint undoes only its own work (and must fail: the duplicate's 23505).
+                let failed = sqlState {
+                    try tx.savepoint { sp in
+                        try sp.execute("INSERT INTO management_group (code, name) VALUES ($1, $2)", ["OPS", "Ops"])
+                        try sp.execute("INSERT INTO management_group (code, name) VALUES ($1, $2)", ["HR", "dup"])
+                    }
                 }
+                #expect(failed == "23505", "the savepoint's second insert should have failed as a duplicate")
             }
             let codes = try db.query("SELECT code FROM management_group ORDER BY code").rows.map { try $0.decode(String.self, 0) }
             #expect(codes == ["HR"])

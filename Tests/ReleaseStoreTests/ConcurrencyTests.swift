@@ -132,9 +132,11 @@ struct ConcurrencyTests {
                 }
             }.start()
         }
-        finished.wait()
-
+        // Bounded: a client stuck on a lock fails the test instead of hanging it.
+        let clientsDone = finished.wait(timeout: .now() + 600) == .success
         running.store(false, ordering: .relaxed)
+        try #require(clientsDone, "the clients did not finish within 600 s (\(done.load(ordering: .relaxed)) attempts done)")
+
         watching.wait()
         #expect(watcherFailures.withLock { $0 }.isEmpty, "the watcher could not look: \(watcherFailures.withLock { $0 })")
         #expect(polls.load(ordering: .relaxed) > 10, "the watcher looked only \(polls.load(ordering: .relaxed)) times")
