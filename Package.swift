@@ -77,7 +77,7 @@ let package = Package(
         ),
         // The CLI's JSON shapes and error classes, shared by the CLI and the server.
         .target(
-            name: "RelplanViews",
+            name: "Planning",
             dependencies: ["Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Reporting", "Importing",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "RelplanServer",
             dependencies: [
-                "Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting", "RelplanViews",
+                "Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting", "Planning",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "relplan",
             dependencies: [
-                "Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting", "RelplanViews", "RelplanServer",
+                "Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting", "Planning", "RelplanServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 import ReleaseCore
 import ReleaseStore
-import RelplanViews
+import Planning
 import Reporting
 import Scheduling
 

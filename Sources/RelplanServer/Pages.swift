@@ -3,7 +3,7 @@ import Hummingbird
 import Postgres
 import ReleaseCore
 import ReleaseStore
-import RelplanViews
+import Planning
 import Reporting
 import Scheduling
 

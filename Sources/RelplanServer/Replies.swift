@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import RelplanViews
+import Planning
 import Reporting
 
 /// What a handler answers, built off the event loops and turned into a Response on them.

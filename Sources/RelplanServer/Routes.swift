@@ -6,7 +6,7 @@ import Logging
 import Postgres
 import ReleaseCore
 import ReleaseStore
-import RelplanViews
+import Planning
 import Reporting
 import ServiceLifecycle
 

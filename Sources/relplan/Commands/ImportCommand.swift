@@ -4,7 +4,7 @@ import Importing
 import Postgres
 import ReleaseCore
 import ReleaseStore
-import RelplanViews
+import Planning
 import Reporting
 import Scheduling
 

@@ -3,7 +3,7 @@ import Foundation
 import Importing
 import ReleaseCore
 import ReleaseStore
-import RelplanViews
+import Planning
 import Reporting
 
 struct PlanCommand: ParsableCommand {

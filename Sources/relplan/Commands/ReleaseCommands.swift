@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ReleaseCore
 import ReleaseStore
-import RelplanViews
+import Planning
 import Reporting
 
 struct ReleaseCommand: ParsableCommand {

@@ -4,7 +4,7 @@ import Logging
 import Postgres
 import ReleaseCore
 import ReleaseStore
-import RelplanViews
+import Planning
 import Reporting
 import Scheduling
 import Synchronization

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Postgres
 import ReleaseStore
-import RelplanViews
+import Planning
 
 /// The documented exit codes (sysexits).
 enum ExitStatus: Int32 {
