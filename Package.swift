@@ -75,11 +75,13 @@ let package = Package(
             exclude: ["Templates"],
             plugins: ["EmbedMigrations"]
         ),
-        // The CLI's JSON shapes and error classes, shared by the CLI and the server.
+        // The use cases the CLI and the server share, as types with inputs and typed results:
+        // opening a connection, the import run, the nightly job, the JSON shapes and error classes.
         .target(
             name: "Planning",
             dependencies: ["Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Reporting", "Importing",
-                           .product(name: "Crypto", package: "swift-crypto")]
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         // `relplan serve`: the HTTP API, the pages and the calendar feeds, each request as the person's own login.
         .target(
@@ -101,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "relplan",
             dependencies: [
-                "Postgres", "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting", "Planning", "RelplanServer",
+                "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting", "Planning", "RelplanServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

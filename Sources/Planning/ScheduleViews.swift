@@ -9,18 +9,16 @@ public enum ScheduleViews {
     /// `conflicts --format json`: the contract's document, with its standing against the last nightly run.
     public static func conflictsJSON(_ db: Connection, group: String?, from: Date?, to: Date?, zone: TimeZone,
                                      now: Date = Date()) throws -> (document: JSONValue, count: Int) {
-        let conflicts = try ScheduleStore(db, deadlineZone: zone).conflicts(group: group, from: from, to: to)
-        return try conflictsJSON(db, conflicts: conflicts, group: group, now: now)
+        let found = try FindConflicts(group: group, from: from, to: to, zone: zone, standing: true).run(in: DatabaseSession(db))
+        return (found.document(generatedAt: now), found.conflicts.count)
     }
 
     /// The document of conflicts already detected (the server keeps them between plan changes),
     /// with their standing against the nightly job's history as of now.
     public static func conflictsJSON(_ db: Connection, conflicts: [Conflict], group: String?,
                                      now: Date = Date()) throws -> (document: JSONValue, count: Int) {
-        let standing = try ReportStore().standing(of: conflicts, group: group, db)
-        let document = ConflictFormats.withStanding(ConflictFormats.document(conflicts, generatedAt: now),
-                                                    new: standing?.new, open: standing?.open, resolved: standing?.resolved)
-        return (document, conflicts.count)
+        let found = FindConflicts.Found(conflicts: conflicts, standing: try ReportStore().standing(of: conflicts, group: group, db))
+        return (found.document(generatedAt: now), conflicts.count)
     }
 
     /// `schedule resolve [--apply]`: what the resolver proposes, and with `apply` what was done

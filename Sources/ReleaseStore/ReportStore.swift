@@ -55,6 +55,11 @@ public struct ReportStore {
         _ = try? db.execute("ROLLBACK", simple: true)
     }
 
+    /// Whether `db` reads a standby (`pg_is_in_recovery()`): the nightly job logs where it read.
+    public func readsStandby(_ db: Connection) throws -> Bool {
+        try db.query("SELECT pg_is_in_recovery()").first?.decode(Bool.self, 0) ?? false
+    }
+
     /// The snapshot and everything else the report shows, in one read-only repeatable-read transaction.
     public func readContext(_ db: Connection, deadlineZone: TimeZone, now: Date) throws -> ReportContext {
         try db.transaction(.snapshot) { db in

@@ -207,7 +207,7 @@ struct Routes: Sendable {
                     do { return try ReleaseStatus(parsing: text) } catch { throw Failure(.usage, "status: \(error)") }
                 }
                 let from = try call.instant("from"), to = try call.instant("to")
-                var releases = try Releases(db).list(group: call.query["group"], window: call.query["window"], status: status)
+                var releases = try ListReleases(group: call.query["group"], window: call.query["window"], status: status).run(in: DatabaseSession(db))
                 if from != nil || to != nil {
                     releases = releases.filter { r in
                         guard let start = r.deployStart, let end = r.deployEnd else { return false }
@@ -222,7 +222,7 @@ struct Routes: Sendable {
         }
         router.get("/api/windows/:code") { request, context in
             // `relplan window show CODE --format json`: the night's plan with go/no-go.
-            await api(request, context) { db, call in .json(try Releases(db).windowNight(call.path["code"] ?? "").json) }
+            await api(request, context) { db, call in .json(try ShowWindowNight(call.path["code"] ?? "").run(in: DatabaseSession(db)).json) }
         }
         router.post("/api/bookings/:id/confirm") { request, context in
             await api(request, context, write: true) { db, call in
@@ -233,13 +233,13 @@ struct Routes: Sendable {
                 }
                 let ref: ReleaseRef
                 do { ref = try ReleaseRef(parsing: booking.release) } catch { throw Failure(.notFound, "unknown booking \(id)") }
-                let confirmed = try Releases(db).book(ref, environment: booking.environment, start: booking.start, end: booking.end,
-                                                      confirm: true, by: try Identity.current(db))
+                let confirmed = try BookEnvironment(ref, environment: booking.environment, start: booking.start, end: booking.end,
+                                                    confirm: true).run(in: DatabaseSession(db))
                 return .json(.object([("booking", PlanViews.booking(confirmed))]))
             }
         }
         router.get("/api/releases/:group/:code") { request, context in
-            await api(request, context) { db, call in .json(ReleaseView.json(try Releases(db).show(try call.ref()))) }
+            await api(request, context) { db, call in .json(ReleaseView.json(try ShowRelease(try call.ref()).run(in: DatabaseSession(db)))) }
         }
         router.post("/api/releases/:group/:code/move") { request, context in
             await api(request, context, write: true) { db, call in
@@ -250,9 +250,8 @@ struct Routes: Sendable {
                 let reason = try body.override_freeze_reason.map { text -> String in
                     do { return try TextRules.checked(text, as: .reason) } catch { throw Failure(.usage, "override_freeze_reason: \(error)") }
                 }
-                let me = try Identity.current(db)
-                let warnings = try Releases(db).move(ref, to: window, overrideFreezeReason: reason,
-                                                     expectedVersion: body.if_version, by: me)
+                let warnings = try MoveRelease(ref, to: window, overrideFreezeReason: reason, expectedVersion: body.if_version)
+                    .run(in: DatabaseSession(db))
                 return .json(.object([("release", ReleaseView.json(try Releases(db).show(ref))), ("warnings", .strings(warnings))]))
             }
         }
@@ -265,8 +264,8 @@ struct Routes: Sendable {
                 let start = try call.instant(body.start, name: "start", kind: .invalid)
                 let end = try call.instant(body.end, name: "end", kind: .invalid)
                 guard end > start else { throw Failure(.invalid, "end must be after start") }
-                let booking = try Releases(db).book(ref, environment: body.environment, start: start, end: end,
-                                                    confirm: body.confirm ?? false, by: try Identity.current(db))
+                let booking = try BookEnvironment(ref, environment: body.environment, start: start, end: end, confirm: body.confirm ?? false)
+                    .run(in: DatabaseSession(db))
                 return .json(.object([("booking", PlanViews.booking(booking))]))
             }
         }
@@ -278,18 +277,13 @@ struct Routes: Sendable {
                 let target = try body.to.map { text -> ReleaseStatus in
                     do { return try ReleaseStatus(parsing: text) } catch { throw Failure(.usage, "to: \(error)") }
                 }
-                let step: (from: ReleaseStatus, to: ReleaseStatus)
-                do {
-                    step = try Releases(db).advance(ref, to: target, expectedVersion: body.if_version, by: try Identity.current(db))
-                } catch let refusal as TransitionRefusal {
-                    throw Failure(.invalid, "\(ref): \(refusal)")
-                }
+                let step = try AdvanceRelease(ref, to: target, expectedVersion: body.if_version).run(in: DatabaseSession(db))
                 return .json(.object([("from", .string(step.from.rawValue)), ("to", .string(step.to.rawValue)),
                                       ("release", ReleaseView.json(try Releases(db).show(ref)))]))
             }
         }
         router.get("/api/environments") { request, context in
-            await api(request, context) { db, _ in .json(PlanViews.environments(try SharedCalendar(db).environments()).json) }
+            await api(request, context) { db, _ in .json(PlanViews.environments(try ListEnvironments().run(in: DatabaseSession(db))).json) }
         }
         router.get("/api/bookings") { request, context in
             await api(request, context) { db, call in
@@ -306,13 +300,13 @@ struct Routes: Sendable {
                     guard let n = Int(text), n >= 1 else { throw Failure(.usage, "limit: expected a whole number of at least 1, got \"\(text)\"") }
                     return n
                 } ?? 1000
-                return .json(PlanViews.audit(try AuditTrail(db).entries(group: call.query["group"], release: ref,
-                                                                       since: try call.instant("since"), limit: limit)).json)
+                return .json(PlanViews.audit(try ReadAuditTrail(group: call.query["group"], release: ref, since: try call.instant("since"),
+                                                                limit: limit).run(in: DatabaseSession(db))).json)
             }
         }
         router.get("/api/windows") { request, context in
             await api(request, context) { db, call in
-                .json(PlanViews.windows(try SharedCalendar(db).windows(from: try call.instant("from"), to: try call.instant("to"))).json)
+                .json(PlanViews.windows(try ListWindows(from: try call.instant("from"), to: try call.instant("to")).run(in: DatabaseSession(db))).json)
             }
         }
         router.get("/api/conflicts") { request, context in
@@ -355,8 +349,8 @@ struct Routes: Sendable {
                 let body = try call.decode(ResolveBody.self)
                 let budget = body.budget_ms.map { Double($0) / 1000 } ?? 2
                 guard budget > 0, budget <= 30 else { throw Failure(.usage, "\"budget_ms\" must be between 1 and 30000") }
-                let run = try ScheduleViews.resolve(db, apply: body.apply ?? false, group: body.group,
-                                                    budgetSeconds: budget, by: try Identity.current(db), zone: try call.zone)
+                let run = try ResolveConflicts(apply: body.apply ?? false, group: body.group, budgetSeconds: budget, zone: try call.zone)
+                    .run(in: DatabaseSession(db))
                 return .json(run.json)
             }
         }
@@ -423,7 +417,7 @@ struct Routes: Sendable {
         }
         let new = NewRelease(ref: ref, plan: body.plan, title: title, window: body.window.flatMap { $0.isEmpty ? nil : $0 }, deploy: deploy,
                              priority: priority, deadline: deadline, dependsOn: dependsOn)
-        let warnings = try Releases(db).create(new, by: try Identity.current(db))
+        let warnings = try CreateRelease(new).run(in: DatabaseSession(db))
         var reply = Reply.json(.object([("release", ReleaseView.json(try Releases(db).show(ref))), ("warnings", .strings(warnings))]), status: .created)
         reply.headers.append(("Location", "/api/releases/\(PlanPages.segment(ref.group))/\(PlanPages.segment(ref.code))"))
         return reply

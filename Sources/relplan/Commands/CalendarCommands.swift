@@ -27,10 +27,9 @@ struct EnvironmentCommand: ParsableCommand {
         func run() throws {
             let code = try Parse.code(.environment, code)
             let kind = try Parse.word(EnvironmentKind.self, kind, option: "--kind")
-            try connection.runAsPerson { db, me in
-                try SharedCalendar(db).createEnvironment(code: code, name: try checkedText(name, .name, option: "--name"), kind: kind, capacity: capacity, by: me)
-                print("created environment \(code) (\(kind.rawValue), capacity \(capacity))")
-            }
+            let name = try checkedText(name, .name, option: "--name")
+            try connection.perform(CreateEnvironment(code: code, name: name, kind: kind, capacity: capacity))
+            print("created environment \(code) (\(kind.rawValue), capacity \(capacity))")
         }
     }
 
@@ -40,9 +39,7 @@ struct EnvironmentCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.run { db in
-                output.print(PlanViews.environments(try SharedCalendar(db).environments()), zone: .current)
-            }
+            output.print(PlanViews.environments(try connection.perform(ListEnvironments())), zone: .current)
         }
     }
 }
@@ -70,10 +67,8 @@ struct WindowCommand: ParsableCommand {
             let window = NewWindow(code: code, start: try time.instant(start, option: "--start"), end: try time.instant(end, option: "--end"))
             guard window.end > window.start else { throw CLIError(.usage, "--end must be after --start") }
             guard capacity >= 1 else { throw CLIError(.usage, "--capacity must be at least 1 (got \(capacity))") }
-            try connection.runAsPerson { db, me in
-                try SharedCalendar(db).createWindow(window, capacity: capacity, kind: kind, by: me)
-                print("created service window \(code) (\(Timestamps.local(window.start, in: try time.zone)) – \(Timestamps.local(window.end, in: try time.zone)), capacity \(capacity))")
-            }
+            try connection.perform(CreateWindow(window, capacity: capacity, kind: kind))
+            print("created service window \(code) (\(Timestamps.local(window.start, in: try time.zone)) – \(Timestamps.local(window.end, in: try time.zone)), capacity \(capacity))")
         }
     }
 
@@ -127,21 +122,16 @@ struct WindowCommand: ParsableCommand {
                 output.print(listing(windows, created: Set(windows.map(\.code))), zone: zone)
                 return
             }
-            try connection.runAsPerson { db, me in
-                let result = try SharedCalendar(db).generateWindows(
-                    windows.map { NewWindow(code: $0.code, start: $0.start, end: $0.end) }, capacity: capacity, kind: kind, by: me)
-                if output.format == .table {
-                    print("created \(result.created.count) service windows, \(result.existing.count) already existed")
-                } else {
-                    output.print(listing(windows, created: Set(result.created)), zone: zone)
-                }
+            let result = try connection.perform(GenerateWindows(windows, capacity: capacity, kind: kind))
+            if output.format == .table {
+                print("created \(result.created.count) service windows, \(result.existing.count) already existed")
+            } else {
+                output.print(listing(windows, created: Set(result.created)), zone: zone)
             }
         }
 
         private func listing(_ windows: [GeneratedWindow], created: Set<String>) -> Listing {
-            Listing(noun: "windows", columns: ["code", "start", "end", "capacity", "kind", "created"], rows: windows.map {
-                [.text($0.code), .timestamp($0.start), .timestamp($0.end), .int(capacity), .text(kind), .bool(created.contains($0.code))]
-            })
+            GenerateWindows.listing(windows, capacity: capacity, kind: kind, created: created)
         }
     }
 
@@ -158,9 +148,7 @@ struct WindowCommand: ParsableCommand {
             let zone = try time.zone
             let from = try from.map { try time.instant($0, option: "--from") }
             let to = try to.map { try time.instant($0, option: "--to") }
-            try connection.run { db in
-                output.print(PlanViews.windows(try SharedCalendar(db).windows(from: from, to: to)), zone: zone)
-            }
+            output.print(PlanViews.windows(try connection.perform(ListWindows(from: from, to: to))), zone: zone)
         }
     }
 
@@ -175,13 +163,11 @@ struct WindowCommand: ParsableCommand {
 
         func run() throws {
             let zone = try time.zone
-            try connection.run { db in
-                let night = try Releases(db).windowNight(code)
-                switch output.format {
-                case .json: print(night.json.serialized(pretty: true))
-                case .csv: print(night.releaseListing.render(.csv, zone: zone, csv: output.csv), terminator: "")
-                case .table: print(night.text(zone: zone), terminator: "")
-                }
+            let night = try connection.perform(ShowWindowNight(code))
+            switch output.format {
+            case .json: print(night.json.serialized(pretty: true))
+            case .csv: print(night.releaseListing.render(.csv, zone: zone, csv: output.csv), terminator: "")
+            case .table: print(night.text(zone: zone), terminator: "")
             }
         }
     }
@@ -209,10 +195,9 @@ struct FreezeCommand: ParsableCommand {
             let start = try time.instant(self.start, option: "--start")
             let end = try time.instant(self.end, option: "--end")
             guard end > start else { throw CLIError(.usage, "--end must be after --start") }
-            try connection.runAsPerson { db, me in
-                try SharedCalendar(db).createFreeze(code: code, start: start, end: end, reason: try checkedText(reason, .reason, option: "--reason"), environment: env, by: me)
-                print("created freeze \(code)\(env.map { " for \($0)" } ?? "")")
-            }
+            let reason = try checkedText(reason, .reason, option: "--reason")
+            try connection.perform(CreateFreeze(code: code, start: start, end: end, reason: reason, environment: env))
+            print("created freeze \(code)\(env.map { " for \($0)" } ?? "")")
         }
     }
 
@@ -224,12 +209,7 @@ struct FreezeCommand: ParsableCommand {
 
         func run() throws {
             let zone = try time.zone
-            try connection.run { db in
-                let rows = try SharedCalendar(db).freezes().map { f -> [Cell] in
-                    [.text(f.code), .timestamp(f.start), .timestamp(f.end), .text(f.environment), .text(f.reason)]
-                }
-                output.print(Listing(noun: "freezes", columns: ["code", "start", "end", "environment", "reason"], rows: rows), zone: zone)
-            }
+            output.print(ListFreezes.listing(try connection.perform(ListFreezes())), zone: zone)
         }
     }
 }
@@ -250,10 +230,8 @@ struct TargetCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.run { db in
-                try SharedCalendar(db).linkTarget(child, partOf: partOf, group: group)
-                print("\(child) is part of \(partOf)")
-            }
+            try connection.perform(LinkTarget(child, partOf: partOf, group: group))
+            print("\(child) is part of \(partOf)")
         }
     }
 
@@ -263,10 +241,7 @@ struct TargetCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.run { db in
-                let rows = try SharedCalendar(db).targets().map { t -> [Cell] in [.text(t.code), .text(t.partOf)] }
-                output.print(Listing(noun: "targets", columns: ["code", "part_of"], rows: rows), zone: .current)
-            }
+            output.print(ListTargets.listing(try connection.perform(ListTargets())), zone: .current)
         }
     }
 }

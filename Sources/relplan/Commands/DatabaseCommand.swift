@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Postgres
+import Planning
 import ReleaseStore
 import Reporting
 
@@ -27,16 +27,11 @@ struct DatabaseCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.run { db in
-                let migrator = Migrator(migrations: try Migration.bundled())
-                let applied = try migrator.migrate(db) { migration in
-                    print("applied \(migration.fileName)")
-                }
-                if applied.isEmpty {
-                    print("nothing to apply: all \(migrator.migrations.count) migrations are in place")
-                } else {
-                    print("\(applied.count) migration\(applied.count == 1 ? "" : "s") applied")
-                }
+            let migrated = try connection.perform(MigrateSchema { migration in print("applied \(migration.fileName)") })
+            if migrated.applied.isEmpty {
+                print("nothing to apply: all \(migrated.bundled) migrations are in place")
+            } else {
+                print("\(migrated.applied.count) migration\(migrated.applied.count == 1 ? "" : "s") applied")
             }
         }
     }
@@ -51,18 +46,10 @@ struct DatabaseCommand: ParsableCommand {
         @Option(help: "table, json or csv.") var format: OutputFormat = .table
 
         func run() throws {
-            try connection.run { db in
-                let statuses = try Migrator(migrations: try Migration.bundled()).status(db)
-                let listing = Listing(
-                    noun: "migrations", columns: ["version", "name", "state", "applied_at", "applied_by"],
-                    rows: statuses.map {
-                        [.int($0.migration.version), .text($0.migration.name), .text($0.state.rawValue),
-                         .timestamp($0.appliedAt), .text($0.appliedBy)]
-                    })
-                print(listing.render(format), terminator: "")
-                if let changed = statuses.first(where: { $0.state == .changed }) {
-                    throw CLIError(.dataError, "sql/\(changed.migration.fileName) was changed after it was applied")
-                }
+            let statuses = try connection.perform(SchemaStatus())
+            print(SchemaStatus.listing(statuses).render(format), terminator: "")
+            if let changed = statuses.first(where: { $0.state == .changed }) {
+                throw CLIError(.dataError, "sql/\(changed.migration.fileName) was changed after it was applied")
             }
         }
     }

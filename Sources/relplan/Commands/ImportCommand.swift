@@ -1,12 +1,10 @@
 import ArgumentParser
 import Foundation
 import Importing
-import Postgres
 import ReleaseCore
 import ReleaseStore
 import Planning
 import Reporting
-import Scheduling
 
 #if canImport(Glibc)
 import Glibc
@@ -80,22 +78,9 @@ struct ImportCommand: ParsableCommand {
         options.delimiter = try parsedDelimiter()
         options.encoding = try parsedEncoding()
 
-        try connection.runAsPerson { db, me in
-            let input = try ImportInput(file)
-            defer { input.cleanUp() }
-            do {
-                if let mapping { options.mapping = try ImportMapping.load(path: mapping) }
-                let importer = Importer(
-                    db: db, identity: me, input: input, options: options, mode: onError, dryRun: dryRun,
-                    rejectsPath: rejects, zone: zone)
-                let outcome = try importer.run()
-                ImportOutput(outcome: outcome, zone: zone).print(format)
-            } catch let failure as ImportFailure {
-                throw ImportOutput.refuse(failure.issues, omitted: 0, file: input.displayName, rename: input.rename)
-            } catch let rejection as ImportRejection {
-                throw ImportOutput.refuse(rejection.issues, omitted: rejection.omitted, file: input.displayName, rename: input.rename)
-            }
-        }
+        let outcome = try connection.perform(ImportFile(
+            file: file, options: options, mappingPath: mapping, mode: onError, dryRun: dryRun, rejectsPath: rejects, zone: zone))
+        ImportOutput(outcome: outcome, zone: zone).print(format)
     }
 
     private func parsedDelimiter() throws -> UInt8? {
@@ -120,12 +105,6 @@ struct ImportCommand: ParsableCommand {
 extension ImportErrorMode: ExpressibleByArgument {}
 
 extension ImportOutput {
-    /// Lists every problem on stderr and returns the error that exits 65.
-    static func refuse(_ issues: [ImportIssue], omitted: Int, file: String, rename: (ImportIssue) -> ImportIssue) -> CLIError {
-        emitError(problemLines(issues, omitted: omitted, rename: rename).map { $0 + "\n" }.joined())
-        return CLIError(.dataError, refusal(issues, omitted: omitted, file: file))
-    }
-
     func print(_ format: ImportCommand.SummaryFormat) {
         for warning in outcome.warnings { emitError("warning: \(warning)\n") }
         switch format {

@@ -20,10 +20,9 @@ struct GroupCommand: ParsableCommand {
 
         func run() throws {
             let code = try Parse.code(.group, code)
-            try connection.runAsPerson { db, me in
-                try Directory(db).createGroup(code: code, name: try checkedText(name, .name, option: "--name"), by: me)
-                print("created group \(code)")
-            }
+            let name = try checkedText(name, .name, option: "--name")
+            try connection.perform(CreateGroup(code: code, name: name))
+            print("created group \(code)")
         }
     }
 
@@ -33,12 +32,7 @@ struct GroupCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.run { db in
-                let rows = try Directory(db).groups().map { g -> [Cell] in
-                    [.text(g.code), .text(g.name), .int(g.members), .timestamp(g.createdAt)]
-                }
-                output.print(Listing(noun: "groups", columns: ["code", "name", "members", "created_at"], rows: rows), zone: .current)
-            }
+            output.print(ListGroups.listing(try connection.perform(ListGroups())), zone: .current)
         }
     }
 }
@@ -78,11 +72,9 @@ struct UserCommand: ParsableCommand {
                 password = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
                 if password?.isEmpty ?? true { throw CLIError(.dataError, "\(passwordFile): the first line is empty") }
             }
-            try connection.runAsPerson { db, me in
-                try Directory(db).createUser(login: login, password: password, admin: admin, reporter: reporter, by: me)
-                let roles = (admin ? ["admin"] : []) + (reporter ? ["reporter"] : [])
-                print("created user \(login)\(roles.isEmpty ? "" : " (\(roles.joined(separator: ", ")))")")
-            }
+            try connection.perform(CreateUser(login: login, password: password, admin: admin, reporter: reporter))
+            let roles = (admin ? ["admin"] : []) + (reporter ? ["reporter"] : [])
+            print("created user \(login)\(roles.isEmpty ? "" : " (\(roles.joined(separator: ", ")))")")
         }
     }
 }
@@ -103,10 +95,8 @@ struct MemberCommand: ParsableCommand {
 
         func run() throws {
             let role = try Parse.word(MemberRole.self, role, option: "--role")
-            try connection.runAsPerson { db, me in
-                try Directory(db).addMember(group: group, login: login, role: role, by: me)
-                print("\(login) is \(role.rawValue) of \(group)")
-            }
+            try connection.perform(AddMember(group: group, login: login, role: role))
+            print("\(login) is \(role.rawValue) of \(group)")
         }
     }
 
@@ -118,10 +108,8 @@ struct MemberCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.runAsPerson { db, me in
-                try Directory(db).removeMember(group: group, login: login, by: me)
-                print("removed \(login) from \(group)")
-            }
+            try connection.perform(RemoveMember(group: group, login: login))
+            print("removed \(login) from \(group)")
         }
     }
 
@@ -132,12 +120,7 @@ struct MemberCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.run { db in
-                let rows = try Directory(db).members(group: group).map { m -> [Cell] in
-                    [.text(m.login), .text(m.role.rawValue), .timestamp(m.addedAt), .text(m.addedBy)]
-                }
-                output.print(Listing(noun: "members", columns: ["login", "role", "added_at", "added_by"], rows: rows), zone: .current)
-            }
+            output.print(ListMembers.listing(try connection.perform(ListMembers(group: group))), zone: .current)
         }
     }
 }
@@ -158,21 +141,8 @@ struct AuditCommand: ParsableCommand {
         let ref = try release.map(Parse.ref)
         let since = try since.map { try time.instant($0, option: "--since") }
         let zone = try time.zone
-        try connection.run { db in
-            let table = output.format == .table
-            let entries = try AuditTrail(db).entries(group: group, release: ref, since: since, limit: limit)
-            output.print(PlanViews.audit(entries, rowKey: table ? { Self.shortened($0) } : { $0 }), zone: zone)
-        }
-    }
-
-    /// A bulk entry lists the keys of every row it covers, up to a million; a table shows the
-    /// first few and how many (json and csv keep them all).
-    static func shortened(_ keys: String, limit: Int = 48) -> String {
-        guard keys.count > limit else { return keys }
-        let count = keys.split(whereSeparator: { $0 == "," || $0 == ";" }).count
-        guard count > 1 else { return keys }
-        let head = keys.prefix(limit)
-        let cut = head.lastIndex(where: { $0 == "," || $0 == ";" }) ?? head.endIndex
-        return "\(head[..<cut])… (\(count) keys)"
+        let entries = try connection.perform(ReadAuditTrail(group: group, release: ref, since: since, limit: limit))
+        let table = output.format == .table
+        output.print(PlanViews.audit(entries, rowKey: table ? { ReadAuditTrail.shortened($0) } : { $0 }), zone: zone)
     }
 }

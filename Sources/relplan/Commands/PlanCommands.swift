@@ -31,10 +31,10 @@ struct PlanCommand: ParsableCommand {
 
         func run() throws {
             let code = try Parse.code(.plan, code)
-            try connection.runAsPerson { db, me in
-                try Plans(db).create(group: group, code: code, title: try checkedText(title, .title, option: "--title"), changeRef: try checkedTextIfGiven(changeRef, .changeRef, option: "--change-ref"), model: model, by: me)
-                print("created plan \(group)/\(code)\(model.map { " from model \($0)" } ?? "")")
-            }
+            let title = try checkedText(title, .title, option: "--title")
+            let changeRef = try checkedTextIfGiven(changeRef, .changeRef, option: "--change-ref")
+            try connection.perform(CreatePlan(group: group, code: code, title: title, changeRef: changeRef, model: model))
+            print("created plan \(group)/\(code)\(model.map { " from model \($0)" } ?? "")")
         }
     }
 
@@ -45,9 +45,7 @@ struct PlanCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.run { db in
-                output.print(PlanView.listing(try Plans(db).list(group: group)), zone: .current)
-            }
+            output.print(ListPlans.listing(try connection.perform(ListPlans(group: group))), zone: .current)
         }
     }
 
@@ -62,30 +60,22 @@ struct PlanCommand: ParsableCommand {
         func run() throws {
             let ref = try Parse.ref(plan)
             let zone = try time.zone
-            try connection.run { db in
-                let plans = Plans(db)
-                let record = try plans.plan(group: ref.group, code: ref.code)
-                let stakeholders = try plans.stakeholders(group: ref.group, code: ref.code)
-                let releases = try Releases(db).list(group: ref.group).filter { $0.plan == ref.code }
-                switch output.format {
-                case .json:
-                    guard case .object(let top) = PlanView.listing([record]).json, case .array(let rows)? = top.first?.1,
-                          case .object(var pairs)? = rows.first else { return }
-                    pairs.append(("stakeholders", .array(stakeholders.map { .object([("name", .string($0.name)), ("role", .string($0.role))]) })))
-                    guard case .object(let releaseTop) = ReleaseView.listing(releases).json else { return }
-                    pairs += releaseTop
-                    print(JSONValue.object(pairs).serialized(pretty: true))
-                case .csv:
-                    print(ReleaseView.listing(releases).render(.csv, zone: zone, csv: output.csv), terminator: "")
-                case .table:
-                    print("\(record.group)/\(record.code)  \(record.title)")
-                    if let ref = record.changeRef { print("  change:       \(ref)") }
-                    if let model = record.model { print("  model:        \(model) version \(record.modelVersion ?? 0)") }
-                    print("  created:      \(Timestamps.local(record.createdAt, in: zone)) by \(record.createdBy)")
-                    print("  stakeholders: \(stakeholders.isEmpty ? "none yet (plan stakeholder add)" : stakeholders.map { "\($0.name) (\($0.role))" }.joined(separator: ", "))")
-                    print("")
-                    print(ReleaseView.listing(releases).render(.table, zone: zone), terminator: "")
-                }
+            let shown = try connection.perform(ShowPlan(ref))
+            let record = shown.plan
+            let stakeholders = shown.stakeholders
+            switch output.format {
+            case .json:
+                if let json = shown.json { print(json.serialized(pretty: true)) }
+            case .csv:
+                print(ReleaseView.listing(shown.releases).render(.csv, zone: zone, csv: output.csv), terminator: "")
+            case .table:
+                print("\(record.group)/\(record.code)  \(record.title)")
+                if let ref = record.changeRef { print("  change:       \(ref)") }
+                if let model = record.model { print("  model:        \(model) version \(record.modelVersion ?? 0)") }
+                print("  created:      \(Timestamps.local(record.createdAt, in: zone)) by \(record.createdBy)")
+                print("  stakeholders: \(stakeholders.isEmpty ? "none yet (plan stakeholder add)" : stakeholders.map { "\($0.name) (\($0.role))" }.joined(separator: ", "))")
+                print("")
+                print(ReleaseView.listing(shown.releases).render(.table, zone: zone), terminator: "")
             }
         }
     }
@@ -105,22 +95,12 @@ struct PlanCommand: ParsableCommand {
 
             func run() throws {
                 let ref = try Parse.ref(plan)
-                try connection.runAsPerson { db, me in
-                    try Plans(db).addStakeholder(group: ref.group, code: ref.code, name: try checkedText(name, .name, option: "<name>"), role: try checkedText(role, .name, option: "--role"), by: me)
-                    print("\(name) is \(role) of \(ref)")
-                }
+                let name = try checkedText(name, .name, option: "<name>")
+                let role = try checkedText(role, .name, option: "--role")
+                try connection.perform(AddStakeholder(ref, name: name, role: role))
+                print("\(name) is \(role) of \(ref)")
             }
         }
-    }
-}
-
-enum PlanView {
-    static func listing(_ plans: [PlanRecord]) -> Listing {
-        Listing(noun: "plans", columns: ["group", "code", "title", "change_ref", "model", "model_version", "releases", "created_at"],
-                rows: plans.map {
-                    [.text($0.group), .text($0.code), .text($0.title), .text($0.changeRef), .text($0.model), .int($0.modelVersion),
-                     .int($0.releases), .timestamp($0.createdAt)]
-                })
     }
 }
 
@@ -156,10 +136,8 @@ struct ModelCommand: ParsableCommand {
             } catch {
                 throw CLIError(.usage, "--file: cannot read \(file): \(error.localizedDescription)")
             }
-            try connection.runAsPerson { db, me in
-                let result = try Plans(db).createModel(model, source: source, group: group, by: me)
-                print(result.created ? "stored model \(model.code) version \(result.version)" : "model \(model.code) unchanged (version \(result.version))")
-            }
+            let result = try connection.perform(StoreModel(model, source: source, group: group))
+            print(result.created ? "stored model \(model.code) version \(result.version)" : "model \(model.code) unchanged (version \(result.version))")
         }
     }
 
@@ -169,14 +147,7 @@ struct ModelCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.run { db in
-                let rows = try Plans(db).models().map { m -> [Cell] in
-                    [.text(m.code), .int(m.version), .text(m.name), .text(m.group), .int(m.model.allCriteria.count),
-                     .list(m.model.environments.map(\.environment)), .timestamp(m.createdAt)]
-                }
-                output.print(Listing(noun: "models", columns: ["code", "version", "name", "group", "criteria", "environments", "created_at"],
-                                     rows: rows), zone: .current)
-            }
+            output.print(ListModels.listing(try connection.perform(ListModels())), zone: .current)
         }
     }
 
@@ -189,28 +160,26 @@ struct ModelCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.run { db in
-                let record = try Plans(db).model(code, version: version, group: group)
-                let m = record.model
-                if output.format == .table {
-                    print("\(m.code) version \(record.version): \(m.name)\(record.group.map { " (group \($0))" } ?? " (shared)")")
-                    if !m.description.isEmpty { print("  \(m.description)") }
-                    for activity in ReleaseActivity.allCases {
-                        let phase = m.phases[activity]
-                        guard !phase.entry.isEmpty || !phase.exit.isEmpty else { continue }
-                        print("\(activity.title):")
-                        for c in phase.entry { print("  entry: \(c.name) (\(c.check))") }
-                        for c in phase.exit { print("  exit:  \(c.name) (\(c.check))") }
-                    }
-                    for e in m.environments { print("environment: \(e.environment) for \(Durations.format(seconds: e.durationSeconds))") }
-                    for r in m.roles { print("role: \(r.name)\(r.description.isEmpty ? "" : " — \(r.description)")") }
-                    if let v = m.versioning { print("versioning: \(v)") }
-                    for d in m.documentation { print("document: \(d)") }
-                } else {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    print(String(decoding: try encoder.encode(m), as: UTF8.self))
+            let record = try connection.perform(ShowModel(code, version: version, group: group))
+            let m = record.model
+            if output.format == .table {
+                print("\(m.code) version \(record.version): \(m.name)\(record.group.map { " (group \($0))" } ?? " (shared)")")
+                if !m.description.isEmpty { print("  \(m.description)") }
+                for activity in ReleaseActivity.allCases {
+                    let phase = m.phases[activity]
+                    guard !phase.entry.isEmpty || !phase.exit.isEmpty else { continue }
+                    print("\(activity.title):")
+                    for c in phase.entry { print("  entry: \(c.name) (\(c.check))") }
+                    for c in phase.exit { print("  exit:  \(c.name) (\(c.check))") }
                 }
+                for e in m.environments { print("environment: \(e.environment) for \(Durations.format(seconds: e.durationSeconds))") }
+                for r in m.roles { print("role: \(r.name)\(r.description.isEmpty ? "" : " — \(r.description)")") }
+                if let v = m.versioning { print("versioning: \(v)") }
+                for d in m.documentation { print("document: \(d)") }
+            } else {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(m), as: UTF8.self))
             }
         }
     }

@@ -47,11 +47,9 @@ struct ReleaseCommand: ParsableCommand {
             let new = NewRelease(
                 ref: ref, plan: plan, title: try checkedText(title, .title, option: "--title"), window: window, deploy: deploy, priority: try Parse.priority(priority),
                 deadline: try deadline.map { try time.day($0, option: "--deadline") }, dependsOn: try dependsOn.map(Parse.ref))
-            try connection.runAsPerson { db, me in
-                let warnings = try Releases(db).create(new, by: me)
-                print("created release \(ref) in plan \(plan)\(window.map { " (window \($0))" } ?? "")")
-                warnings.forEach(warn)
-            }
+            let warnings = try connection.perform(CreateRelease(new))
+            print("created release \(ref) in plan \(plan)\(window.map { " (window \($0))" } ?? "")")
+            warnings.forEach(warn)
         }
     }
 
@@ -68,9 +66,7 @@ struct ReleaseCommand: ParsableCommand {
         func run() throws {
             let status = try status.map { try Parse.word(ReleaseStatus.self, $0, option: "--status") }
             let zone = try time.zone
-            try connection.run { db in
-                output.print(ReleaseView.listing(try Releases(db).list(group: group, window: window, status: status)), zone: zone)
-            }
+            output.print(ReleaseView.listing(try connection.perform(ListReleases(group: group, window: window, status: status))), zone: zone)
         }
     }
 
@@ -86,13 +82,11 @@ struct ReleaseCommand: ParsableCommand {
         func run() throws {
             let ref = try Parse.ref(release)
             let zone = try time.zone
-            try connection.run { db in
-                let detail = try Releases(db).show(ref)
-                switch output.format {
-                case .json: print(ReleaseView.json(detail).serialized(pretty: true))
-                case .csv: print(ReleaseView.listing([detail.release]).render(.csv, zone: zone, csv: output.csv), terminator: "")
-                case .table: print(ReleaseView.text(detail, zone: zone), terminator: "")
-                }
+            let detail = try connection.perform(ShowRelease(ref))
+            switch output.format {
+            case .json: print(ReleaseView.json(detail).serialized(pretty: true))
+            case .csv: print(ReleaseView.listing([detail.release]).render(.csv, zone: zone, csv: output.csv), terminator: "")
+            case .table: print(ReleaseView.text(detail, zone: zone), terminator: "")
             }
         }
     }
@@ -120,12 +114,10 @@ struct ReleaseCommand: ParsableCommand {
         func run() throws {
             let ref = try Parse.ref(release)
             if overrideFreeze && (reason ?? "").isEmpty { throw CLIError(.usage, "--override-freeze needs --reason") }
-            try connection.runAsPerson { db, me in
-                let warnings = try Releases(db).move(ref, to: window, overrideFreezeReason: overrideFreeze ? checkedTextIfGiven(reason, .reason, option: "--reason") : nil,
-                                                     expectedVersion: ifVersion, by: me)
-                print("moved \(ref) to \(window)")
-                warnings.forEach(warn)
-            }
+            let reason = overrideFreeze ? try checkedTextIfGiven(reason, .reason, option: "--reason") : nil
+            let warnings = try connection.perform(MoveRelease(ref, to: window, overrideFreezeReason: reason, expectedVersion: ifVersion))
+            print("moved \(ref) to \(window)")
+            warnings.forEach(warn)
         }
     }
 
@@ -148,14 +140,8 @@ struct ReleaseCommand: ParsableCommand {
         func run() throws {
             let ref = try Parse.ref(release)
             let target = try to.map { try Parse.word(ReleaseStatus.self, $0, option: "--to") }
-            try connection.runAsPerson { db, me in
-                do {
-                    let step = try Releases(db).advance(ref, to: target, expectedVersion: ifVersion, by: me)
-                    print("\(ref): \(step.from.rawValue) → \(step.to.rawValue)")
-                } catch let refusal as TransitionRefusal {
-                    throw CLIError(.dataError, "\(ref): \(refusal)")
-                }
-            }
+            let step = try connection.perform(AdvanceRelease(ref, to: target, expectedVersion: ifVersion))
+            print("\(ref): \(step.from.rawValue) → \(step.to.rawValue)")
         }
     }
 
@@ -169,10 +155,8 @@ struct ReleaseCommand: ParsableCommand {
 
         func run() throws {
             let ref = try Parse.ref(release)
-            try connection.runAsPerson { db, me in
-                try Releases(db).check(ref, criterion: criterion, by: me)
-                print("\(ref): [x] \(criterion)")
-            }
+            try connection.perform(CheckCriterion(ref, criterion: criterion))
+            print("\(ref): [x] \(criterion)")
         }
     }
 
@@ -186,10 +170,9 @@ struct ReleaseCommand: ParsableCommand {
 
         func run() throws {
             let ref = try Parse.ref(release)
-            try connection.runAsPerson { db, me in
-                try Releases(db).evaluate(ref, text: try checkedText(text, .evaluation, option: "--text"), by: me)
-                print("recorded the evaluation of \(ref)")
-            }
+            let text = try checkedText(text, .evaluation, option: "--text")
+            try connection.perform(EvaluateRelease(ref, text: text))
+            print("recorded the evaluation of \(ref)")
         }
     }
 
@@ -203,10 +186,8 @@ struct ReleaseCommand: ParsableCommand {
 
         func run() throws {
             let ref = try Parse.ref(release)
-            try connection.runAsPerson { db, me in
-                try Releases(db).setPinned(ref, !off, by: me)
-                print(off ? "unpinned \(ref)" : "pinned \(ref): the scheduler will not move it")
-            }
+            try connection.perform(PinRelease(ref, pinned: !off))
+            print(off ? "unpinned \(ref)" : "pinned \(ref): the scheduler will not move it")
         }
     }
 
@@ -220,10 +201,9 @@ struct ReleaseCommand: ParsableCommand {
 
         func run() throws {
             let ref = try Parse.ref(release)
-            try connection.runAsPerson { db, me in
-                try Releases(db).assign(ref, implementer: try checkedText(implementer, .name, option: "--implementer"), by: me)
-                print("\(implementer) deploys \(ref)")
-            }
+            let implementer = try checkedText(implementer, .name, option: "--implementer")
+            try connection.perform(AssignImplementer(ref, implementer: implementer))
+            print("\(implementer) deploys \(ref)")
         }
     }
 }
@@ -241,10 +221,8 @@ struct PackageCommand: ParsableCommand {
 
         func run() throws {
             let ref = try Parse.ref(release)
-            try connection.runAsPerson { db, me in
-                try Releases(db).addPackage(ref, code: code, by: me)
-                print("added package \(code) to \(ref)")
-            }
+            try connection.perform(AddPackage(ref, code: code))
+            print("added package \(code) to \(ref)")
         }
     }
 }
@@ -275,10 +253,9 @@ struct UnitCommand: ParsableCommand {
         func run() throws {
             let ref = try Parse.ref(release)
             let kind = try Parse.word(UnitKind.self, kind, option: "--kind")
-            try connection.runAsPerson { db, me in
-                try Releases(db).addUnit(ref, package: package, code: code, kind: kind, target: target, version: try checkedTextIfGiven(version, .version, option: "--version"), by: me)
-                print("added unit \(package)/\(code) (\(kind.rawValue) → \(target)) to \(ref)")
-            }
+            let version = try checkedTextIfGiven(version, .version, option: "--version")
+            try connection.perform(AddUnit(ref, package: package, code: code, kind: kind, target: target, version: version))
+            print("added unit \(package)/\(code) (\(kind.rawValue) → \(target)) to \(ref)")
         }
     }
 }
@@ -307,10 +284,8 @@ struct BookCommand: ParsableCommand {
         let end = try time.instant(self.end, option: "--end")
         guard end > start else { throw CLIError(.usage, "--end must be after --start") }
         let zone = try time.zone
-        try connection.runAsPerson { db, me in
-            let booking = try Releases(db).book(ref, environment: environment, start: start, end: end, confirm: confirm, by: me)
-            print("booked \(environment) for \(ref): \(Timestamps.local(start, in: zone)) – \(Timestamps.local(end, in: zone)) (\(booking.status.rawValue))")
-        }
+        let booking = try connection.perform(BookEnvironment(ref, environment: environment, start: start, end: end, confirm: confirm))
+        print("booked \(environment) for \(ref): \(Timestamps.local(start, in: zone)) – \(Timestamps.local(end, in: zone)) (\(booking.status.rawValue))")
     }
 }
 
@@ -331,10 +306,9 @@ struct DeviationCommand: ParsableCommand {
         func run() throws {
             let ref = try Parse.ref(release)
             let severity = try Parse.word(DeviationSeverity.self, severity, option: "--severity")
-            try connection.runAsPerson { db, me in
-                let id = try Releases(db).addDeviation(ref, severity: severity, text: try checkedText(text, .description, option: "--text"), by: me)
-                print("recorded deviation \(id) (\(severity.rawValue)) for \(ref)")
-            }
+            let text = try checkedText(text, .description, option: "--text")
+            let id = try connection.perform(RecordDeviation(ref, severity: severity, text: text))
+            print("recorded deviation \(id) (\(severity.rawValue)) for \(ref)")
         }
     }
 
@@ -347,10 +321,9 @@ struct DeviationCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.runAsPerson { db, me in
-                try Releases(db).handleDeviation(id: id, resolution: try checkedText(resolution, .description, option: "--resolution"), by: me)
-                print("deviation \(id) handled")
-            }
+            let resolution = try checkedText(resolution, .description, option: "--resolution")
+            try connection.perform(HandleDeviation(id: id, resolution: resolution))
+            print("deviation \(id) handled")
         }
     }
 
@@ -362,14 +335,7 @@ struct DeviationCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.run { db in
-                let rows = try Releases(db).deviations(group: group, openOnly: open).map { d -> [Cell] in
-                    [.int(Int(d.id)), .text(d.release), .text(d.severity.rawValue), .text(d.text), .timestamp(d.recordedAt),
-                     .text(d.recordedBy), .text(d.resolution)]
-                }
-                output.print(Listing(noun: "deviations", columns: ["id", "release", "severity", "text", "recorded_at", "recorded_by", "resolution"],
-                                     rows: rows), zone: .current)
-            }
+            output.print(ListDeviations.listing(try connection.perform(ListDeviations(group: group, openOnly: open))), zone: .current)
         }
     }
 }

@@ -31,23 +31,14 @@ struct ConflictsCommand: ParsableCommand {
         let zone = try time.zone
         let from = try from.map { try time.instant($0, option: "--from") }
         let to = try to.map { try time.instant($0, option: "--to") }
-        var found = 0
-        try connection.run { db in
-            if output.format == .json {
-                // Against the last nightly run: new, open and resolved (null before the first run).
-                let (document, count) = try ScheduleViews.conflictsJSON(db, group: group, from: from, to: to, zone: zone)
-                found = count
-                print(document.serialized(pretty: true))
-                return
-            }
-            let conflicts = try ScheduleStore(db, deadlineZone: zone).conflicts(group: group, from: from, to: to)
-            found = conflicts.count
-            switch output.format {
-            case .csv: print(ConflictFormats.csv(conflicts, dialect: output.csv), terminator: "")
-            default: print(ConflictFormats.table(conflicts, zone: zone), terminator: "")
-            }
+        // JSON stands against the last nightly run: new, open and resolved (null before the first run).
+        let found = try connection.perform(FindConflicts(group: group, from: from, to: to, zone: zone, standing: output.format == .json))
+        switch output.format {
+        case .json: print(found.document().serialized(pretty: true))
+        case .csv: print(ConflictFormats.csv(found.conflicts, dialect: output.csv), terminator: "")
+        case .table: print(ConflictFormats.table(found.conflicts, zone: zone), terminator: "")
         }
-        if exitCode && found > 0 { throw ExitCode(ExitStatus.conflictsFound.rawValue) }
+        if exitCode && !found.conflicts.isEmpty { throw ExitCode(ExitStatus.conflictsFound.rawValue) }
     }
 }
 
@@ -85,17 +76,13 @@ struct ScheduleCommand: ParsableCommand {
 
         func run() throws {
             let zone = try time.zone
-            try connection.runAsPerson { db, me in
-                let run = try ScheduleViews.resolve(db, apply: apply, group: group, budgetSeconds: budget, by: me, zone: zone)
-                let resolution = run.resolution
-                let outcome = run.outcome
-                switch output.format {
-                case .json: print(run.json.serialized(pretty: true))
-                case .csv: print(ConflictFormats.resolutionCSV(resolution, dialect: output.csv), terminator: "")
-                case .table:
-                    print(ConflictFormats.resolutionText(resolution, zone: zone), terminator: "")
-                    if let outcome { print(Self.summary(outcome), terminator: "") }
-                }
+            let run = try connection.perform(ResolveConflicts(apply: apply, group: group, budgetSeconds: budget, zone: zone))
+            switch output.format {
+            case .json: print(run.json.serialized(pretty: true))
+            case .csv: print(ConflictFormats.resolutionCSV(run.resolution, dialect: output.csv), terminator: "")
+            case .table:
+                print(ConflictFormats.resolutionText(run.resolution, zone: zone), terminator: "")
+                if let outcome = run.outcome { print(Self.summary(outcome), terminator: "") }
             }
         }
 
@@ -131,10 +118,7 @@ struct ScheduleCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.run { db in
-                let proposals = try ScheduleStore(db, deadlineZone: .current).proposals(group: group, status: all ? nil : "pending")
-                output.print(PlanViews.proposals(proposals), zone: .current)
-            }
+            output.print(PlanViews.proposals(try connection.perform(ListProposals(group: group, all: all))), zone: .current)
         }
     }
 
@@ -164,25 +148,20 @@ struct ScheduleCommand: ParsableCommand {
         }
 
         func run() throws {
-            try connection.runAsPerson { db, me in
-                let outcome = try ScheduleStore(db, deadlineZone: .current).accept(id, by: me)
-                let p = outcome.proposal
-                switch outcome.status {
-                case "accepted" where outcome.carriedOut.isEmpty:
-                    // Decided before: nothing to do, and it says so (exit 0: the move is made).
-                    print("proposal \(id) for \(p.release) is accepted already (moved from \(p.from) to \(p.to)); nothing changed")
-                case "accepted":
-                    print("accepted proposal \(id): \(p.release) moved from \(p.from) to \(p.to)")
-                case "approved":
-                    print("approved proposal \(id) for \(p.release): it waits on " + outcome.waitsOn.map {
-                        "\($0.release) \($0.doing) (proposal \($0.id) for \($0.group))"
-                    }.joined(separator: ", ") + "; the database carries it out when those are accepted")
-                default:
-                    // Stale is bad data here (exit 65), as it always was for the CLI.
-                    throw CLIError(.dataError, ScheduleViews.refusal(outcome, id: id, wanted: "accepted")?.message ?? "proposal \(id) is \(outcome.status)")
-                }
-                Self.report(outcome, except: id)
+            // Stale is bad data (exit 65), as it always was for the CLI.
+            let outcome = try connection.perform(AcceptProposal(id))
+            let p = outcome.proposal
+            if outcome.status == "approved" {
+                print("approved proposal \(id) for \(p.release): it waits on " + outcome.waitsOn.map {
+                    "\($0.release) \($0.doing) (proposal \($0.id) for \($0.group))"
+                }.joined(separator: ", ") + "; the database carries it out when those are accepted")
+            } else if outcome.carriedOut.isEmpty {
+                // Decided before: nothing to do, and it says so (exit 0: the move is made).
+                print("proposal \(id) for \(p.release) is accepted already (moved from \(p.from) to \(p.to)); nothing changed")
+            } else {
+                print("accepted proposal \(id): \(p.release) moved from \(p.from) to \(p.to)")
             }
+            Self.report(outcome, except: id)
         }
     }
 
@@ -195,12 +174,10 @@ struct ScheduleCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            try connection.runAsPerson { db, me in
-                let outcome = try ScheduleStore(db, deadlineZone: .current).reject(id, reason: try checkedText(reason, .reason, option: "--reason"), by: me)
-                if let refusal = ScheduleViews.refusal(outcome, id: id, wanted: "rejected") { throw CLIError(.dataError, refusal.message) }
-                print("rejected proposal \(id)")
-                Accept.report(outcome, except: id)
-            }
+            let reason = try checkedText(reason, .reason, option: "--reason")
+            let outcome = try connection.perform(RejectProposal(id, reason: reason))
+            print("rejected proposal \(id)")
+            Accept.report(outcome, except: id)
         }
     }
 }

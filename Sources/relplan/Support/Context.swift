@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Postgres
-import ReleaseStore
+import Planning
 
 /// Options every command that talks to the database shares.
 struct ConnectionOptions: ParsableArguments {
@@ -20,63 +19,20 @@ struct ConnectionOptions: ParsableArguments {
         databaseURL ?? ProcessInfo.processInfo.environment["RELPLAN_DATABASE_URL"] ?? ""
     }
 
-    /// Connects, or explains where it tried and exits 69 — or 75 when the database is failing over
-    /// (every server down, a standby or not ready, as a multi-host string sees it mid-failover).
-    func connect(overrides: [String: String] = [:], purpose: String = "") throws -> Connection {
+    /// Where the person pointed relplan, with logging set up as --verbose asks before anything connects.
+    var database: DatabaseTarget {
         LoggingSystem.bootstrapOnce(verbose: verbose)
-        let connection: Connection
-        do {
-            connection = try Connection(conninfo: conninfo, overrides: overrides, logger: Logger(label: "relplan.postgres"))
-        } catch let error as PostgresError where error.kind == .connectionLost {
-            throw error  // the server went away while the session was set up: restarting or failing over (exit 75)
-        } catch let error as PostgresError {
-            if error.isFailingOver { throw CLIError(.temporaryFailure, ErrorReporter.failingOver(error)) }
-            throw CLIError(.unavailable, "cannot connect to PostgreSQL\(purpose) (\(describeTarget())): \(error.message)")
-        }
-        do {
-            try SessionLimits.apply(to: connection)
-        } catch {
-            connection.close()
-            throw error
-        }
-        return connection
+        return DatabaseTarget(conninfo: conninfo)
     }
 
-    /// Runs `body` with a connection and turns every error into a message and an exit code.
-    func run(_ body: (Connection) throws -> Void) throws {
+    /// Performs one use case on a connection of its own; any error becomes its message and exit code.
+    @discardableResult
+    func perform<Case: UseCase>(_ useCase: Case) throws -> Case.Output {
         do {
-            let connection = try connect()
-            defer { connection.close() }
-            try body(connection)
+            return try database.perform(useCase)
         } catch {
             throw ErrorReporter(verbose: verbose, conninfo: conninfo).exit(for: error)
         }
-    }
-
-    private func describeTarget() -> String {
-        if !conninfo.isEmpty { return Redaction.conninfo(conninfo) }
-        let env = ProcessInfo.processInfo.environment
-        let host = env["PGHOST"] ?? "the default socket"
-        let port = env["PGPORT"] ?? "5432"
-        return env["PGSERVICE"].map { "service \($0)" } ?? "host \(host), port \(port)"
-    }
-}
-
-
-/// Hides passwords in connection strings before they reach a message.
-enum Redaction {
-    static func conninfo(_ text: String) -> String {
-        var redacted = text
-        if let range = redacted.range(of: #"password\s*=\s*('([^'\\]|\\.)*'|\S+)"#, options: .regularExpression) {
-            redacted.replaceSubrange(range, with: "password=***")
-        }
-        if let range = redacted.range(of: #"(://[^:/@]*:)[^@]*@"#, options: .regularExpression) {
-            let match = String(redacted[range])
-            if let colon = match.dropFirst(3).firstIndex(of: ":") {
-                redacted.replaceSubrange(range, with: String(match[..<colon]) + ":***@")
-            }
-        }
-        return redacted
     }
 }
 

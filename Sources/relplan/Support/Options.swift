@@ -1,16 +1,7 @@
 import ArgumentParser
 import Foundation
-import Postgres
 import ReleaseCore
-import ReleaseStore
 import Reporting
-
-extension ConnectionOptions {
-    /// `run`, with the person's identity read first: almost every command needs it.
-    func runAsPerson(_ body: (Connection, Identity) throws -> Void) throws {
-        try run { db in try body(db, try Identity.current(db)) }
-    }
-}
 
 /// `--tz`: the zone timestamps without an offset are read in, and tables are shown in.
 struct ZoneOption: ParsableArguments {

@@ -1,0 +1,112 @@
+import Foundation
+import ReleaseStore
+import Reporting
+import Scheduling
+
+// The scheduling use cases: finding conflicts, resolving them (and applying the moves), and
+// deciding on the moves proposed to a group.
+
+/// `conflicts`: every conflict of the portfolio, filtered as asked; with `standing`, also how they
+/// stand against the last nightly run (new, open, resolved; nil before the first run).
+public struct FindConflicts: UseCase {
+    public let group: String?
+    public let from: Date?
+    public let to: Date?
+    public let zone: TimeZone
+    public let standing: Bool
+
+    public init(group: String? = nil, from: Date? = nil, to: Date? = nil, zone: TimeZone, standing: Bool = false) {
+        self.group = group
+        self.from = from
+        self.to = to
+        self.zone = zone
+        self.standing = standing
+    }
+
+    public struct Found: Sendable {
+        public let conflicts: [Conflict]
+        public let standing: (new: Int, open: Int, resolved: Int)?
+
+        /// The contract's document (`conflicts --format json`), generated at `now`.
+        public func document(generatedAt now: Date = Date()) -> JSONValue {
+            ConflictFormats.withStanding(ConflictFormats.document(conflicts, generatedAt: now),
+                                         new: standing?.new, open: standing?.open, resolved: standing?.resolved)
+        }
+    }
+
+    public func run(in session: DatabaseSession) throws -> Found {
+        let conflicts = try ScheduleStore(session.db, deadlineZone: zone).conflicts(group: group, from: from, to: to)
+        let standing = self.standing ? try ReportStore().standing(of: conflicts, group: group, session.db) : nil
+        return Found(conflicts: conflicts, standing: standing)
+    }
+}
+
+/// `schedule resolve [--apply]`: what the resolver proposes and, applied, what was done.
+public struct ResolveConflicts: UseCase {
+    public let apply: Bool
+    public let group: String?
+    public let budgetSeconds: Double
+    public let zone: TimeZone
+
+    public init(apply: Bool, group: String? = nil, budgetSeconds: Double = 2, zone: TimeZone) {
+        self.apply = apply
+        self.group = group
+        self.budgetSeconds = budgetSeconds
+        self.zone = zone
+    }
+
+    public func run(in session: DatabaseSession) throws -> ScheduleViews.ResolveRun {
+        try ScheduleViews.resolve(session.db, apply: apply, group: group, budgetSeconds: budgetSeconds, by: try session.person(), zone: zone)
+    }
+}
+
+/// `schedule proposals`: moves waiting for their groups (with `all`, decided ones too).
+public struct ListProposals: UseCase {
+    public let group: String?
+    public let all: Bool
+
+    public init(group: String? = nil, all: Bool = false) {
+        self.group = group
+        self.all = all
+    }
+
+    public func run(in session: DatabaseSession) throws -> [StoredProposal] {
+        try ScheduleStore(session.db, deadlineZone: .current).proposals(group: group, status: all ? nil : "pending")
+    }
+}
+
+/// `schedule accept`: the move is made, or approved to wait on others; a proposal that can no
+/// longer be made (stale) or was decided otherwise is bad data (`Failure.invalid`), as the CLI
+/// always answered it. Accepting an accepted one again is no error.
+public struct AcceptProposal: UseCase {
+    public let id: Int64
+
+    public init(_ id: Int64) {
+        self.id = id
+    }
+
+    public func run(in session: DatabaseSession) throws -> DecisionOutcome {
+        let outcome = try ScheduleStore(session.db, deadlineZone: .current).accept(id, by: try session.person())
+        guard outcome.status == "accepted" || outcome.status == "approved" else {
+            throw Failure(.invalid, ScheduleViews.refusal(outcome, id: id, wanted: "accepted")?.message ?? "proposal \(id) is \(outcome.status)")
+        }
+        return outcome
+    }
+}
+
+/// `schedule reject`: with the reason; one decided already is bad data (`Failure.invalid`).
+public struct RejectProposal: UseCase {
+    public let id: Int64
+    public let reason: String
+
+    public init(_ id: Int64, reason: String) {
+        self.id = id
+        self.reason = reason
+    }
+
+    public func run(in session: DatabaseSession) throws -> DecisionOutcome {
+        let outcome = try ScheduleStore(session.db, deadlineZone: .current).reject(id, reason: reason, by: try session.person())
+        if let refusal = ScheduleViews.refusal(outcome, id: id, wanted: "rejected") { throw Failure(.invalid, refusal.message) }
+        return outcome
+    }
+}
