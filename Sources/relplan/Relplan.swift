@@ -29,6 +29,10 @@ struct Relplan: ParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
+            if let refused = RejectedWord.usageError(for: error, message: message(for: error)) {
+                // A word outside its vocabulary: ReleaseCore's message, as when it was checked in `run`.
+                Foundation.exit(ErrorReporter(verbose: false).exit(for: refused).rawValue)
+            }
             exit(withError: error)  // usage errors: ArgumentParser's message and help, exit 64
         }
         do {

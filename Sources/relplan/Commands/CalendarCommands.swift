@@ -16,7 +16,7 @@ struct EnvironmentCommand: ParsableCommand {
             discussion: "Capacity is how many releases may use it at once.\n\nExample:\n  relplan env create TEST-INT --name \"Integration test\" --kind test --capacity 1")
         @Argument(help: "Environment code.") var code: String
         @Option(help: "A name people recognise.") var name: String
-        @Option(help: "dev, test, staging, preprod or prod.") var kind = "test"
+        @Option(help: "dev, test, staging, preprod or prod.") var kind: EnvironmentKind = .test
         @Option(help: "How many releases may use it at once.") var capacity = 1
         @OptionGroup var connection: ConnectionOptions
 
@@ -26,7 +26,6 @@ struct EnvironmentCommand: ParsableCommand {
 
         func run() throws {
             let code = try Parse.code(.environment, code)
-            let kind = try Parse.word(EnvironmentKind.self, kind, option: "--kind")
             let name = try checkedText(name, .name, option: "--name")
             try connection.perform(CreateEnvironment(code: code, name: name, kind: kind, capacity: capacity))
             print("created environment \(code) (\(kind.rawValue), capacity \(capacity))")
@@ -57,13 +56,12 @@ struct WindowCommand: ParsableCommand {
         @Option(help: "When it opens.") var start: String
         @Option(help: "When it closes.") var end: String
         @Option(help: "How many releases fit.") var capacity = 1
-        @Option(help: "regular or extra.") var kind = "regular"
+        @Option(help: "regular or extra.") var kind: WindowKind = .regular
         @OptionGroup var time: ZoneOption
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
             let code = try Parse.code(.window, code)
-            let kind = try Parse.word(WindowKind.self, kind, option: "--kind")
             let window = NewWindow(code: code, start: try time.instant(start, option: "--start"), end: try time.instant(end, option: "--end"))
             guard window.end > window.start else { throw CLIError(.usage, "--end must be after --start") }
             guard capacity >= 1 else { throw CLIError(.usage, "--capacity must be at least 1 (got \(capacity))") }
@@ -95,7 +93,7 @@ struct WindowCommand: ParsableCommand {
         @Option(help: "First day (inclusive).") var from: String
         @Option(help: "Last day (inclusive).") var until: String
         @Option(help: "How many releases fit in each.") var capacity = 1
-        @Option(help: "regular or extra.") var kind = "regular"
+        @Option(help: "regular or extra.") var kind: WindowKind = .regular
         @Flag(help: "Show what would be created, create nothing.") var dryRun = false
         @OptionGroup var time: ZoneOption
         @OptionGroup var output: FormatOption
@@ -116,7 +114,6 @@ struct WindowCommand: ParsableCommand {
             } catch {
                 throw CLIError(.usage, "\(error)")
             }
-            let kind = try Parse.word(WindowKind.self, kind, option: "--kind")
             guard capacity >= 1 else { throw CLIError(.usage, "--capacity must be at least 1 (got \(capacity))") }
             if dryRun {
                 output.print(listing(windows, created: Set(windows.map(\.code))), zone: zone)
@@ -131,7 +128,7 @@ struct WindowCommand: ParsableCommand {
         }
 
         private func listing(_ windows: [GeneratedWindow], created: Set<String>) -> Listing {
-            GenerateWindows.listing(windows, capacity: capacity, kind: kind, created: created)
+            GenerateWindows.listing(windows, capacity: capacity, kind: kind.rawValue, created: created)
         }
     }
 

@@ -90,11 +90,10 @@ struct MemberCommand: ParsableCommand {
             discussion: "Roles: manager, release-manager, member, viewer.\n\nExample:\n  relplan member add CRM alice --role release-manager")
         @Argument(help: "Group code.") var group: String
         @Argument(help: "Login name.") var login: String
-        @Option(help: "manager, release-manager, member or viewer.") var role: String
+        @Option(help: "manager, release-manager, member or viewer.") var role: MemberRole
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            let role = try Parse.word(MemberRole.self, role, option: "--role")
             try connection.perform(AddMember(group: group, login: login, role: role))
             print("\(login) is \(role.rawValue) of \(group)")
         }

@@ -58,13 +58,12 @@ struct ReleaseCommand: ParsableCommand {
             abstract: "List releases in deployment order.", discussion: "Example:\n  relplan release list --group CRM --format json")
         @Option(help: "Only this group's releases.") var group: String?
         @Option(help: "Only releases in this window.") var window: String?
-        @Option(help: "Only releases with this status.") var status: String?
+        @Option(help: "Only releases with this status.") var status: ReleaseStatus?
         @OptionGroup var time: ZoneOption
         @OptionGroup var output: FormatOption
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            let status = try status.map { try Parse.word(ReleaseStatus.self, $0, option: "--status") }
             let zone = try time.zone
             output.print(ReleaseView.listing(try connection.perform(ListReleases(group: group, window: window, status: status))), zone: zone)
         }
@@ -133,14 +132,13 @@ struct ReleaseCommand: ParsableCommand {
                   relplan release advance CRM/R-2027.03 --to cancelled
                 """)
         @Argument(help: "GROUP/CODE.") var release: String
-        @Option(help: "The status to go to (default: the next one).") var to: String?
+        @Option(help: "The status to go to (default: the next one).") var to: ReleaseStatus?
         @Option(help: "Refuse if the release changed since you saw this version.") var ifVersion: Int?
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
             let ref = try Parse.ref(release)
-            let target = try to.map { try Parse.word(ReleaseStatus.self, $0, option: "--to") }
-            let step = try connection.perform(AdvanceRelease(ref, to: target, expectedVersion: ifVersion))
+            let step = try connection.perform(AdvanceRelease(ref, to: to, expectedVersion: ifVersion))
             print("\(ref): \(step.from.rawValue) → \(step.to.rawValue)")
         }
     }
@@ -245,14 +243,13 @@ struct UnitCommand: ParsableCommand {
         @Argument(help: "GROUP/RELEASE.") var release: String
         @Argument(help: "Package code.") var package: String
         @Argument(help: "Unit code.") var code: String
-        @Option(help: "What kind of unit.") var kind: String
+        @Option(help: "What kind of unit.") var kind: UnitKind
         @Option(help: "The configuration item it changes.") var target: String
         @Option(help: "The version it brings.") var version: String?
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
             let ref = try Parse.ref(release)
-            let kind = try Parse.word(UnitKind.self, kind, option: "--kind")
             let version = try checkedTextIfGiven(version, .version, option: "--version")
             try connection.perform(AddUnit(ref, package: package, code: code, kind: kind, target: target, version: version))
             print("added unit \(package)/\(code) (\(kind.rawValue) → \(target)) to \(ref)")
@@ -299,13 +296,12 @@ struct DeviationCommand: ParsableCommand {
             abstract: "Record a deviation. Open deviations block closing the release.",
             discussion: "Example:\n  relplan deviation add CRM/R-2027.03 --severity high \\\n      --text \"Rollback of crm-api needed\"")
         @Argument(help: "GROUP/RELEASE.") var release: String
-        @Option(help: "low, medium or high.") var severity: String
+        @Option(help: "low, medium or high.") var severity: DeviationSeverity
         @Option(help: "What happened.") var text: String
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
             let ref = try Parse.ref(release)
-            let severity = try Parse.word(DeviationSeverity.self, severity, option: "--severity")
             let text = try checkedText(text, .description, option: "--text")
             let id = try connection.perform(RecordDeviation(ref, severity: severity, text: text))
             print("recorded deviation \(id) (\(severity.rawValue)) for \(ref)")

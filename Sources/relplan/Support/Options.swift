@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReleaseCore
 import Reporting
+import Synchronization
 
 /// `--tz`: the zone timestamps without an offset are read in, and tables are shown in.
 struct ZoneOption: ParsableArguments {
@@ -64,6 +65,49 @@ struct FormatOption: ParsableArguments {
 
 extension OutputFormat: ExpressibleByArgument {}
 
+/// ReleaseCore's words (kinds, roles, statuses) as option values, read as the option is parsed and,
+/// as everywhere people type them, whatever their case. A word outside its vocabulary stays the
+/// usage error it always was, with ReleaseCore's did-you-mean (`relplan: --kind: unknown unit kind
+/// 'x' (did you mean …?)…`, exit 64): ArgumentParser only learns that the value failed, so the
+/// word's own error waits in `RejectedWord` for `Relplan.main`.
+protocol WordOption: Vocabulary, ExpressibleByArgument {}
+
+extension WordOption {
+    public init?(argument: String) {
+        do {
+            self = try Self(parsing: argument)
+        } catch {
+            RejectedWord.last.withLock { $0 = error }
+            return nil
+        }
+    }
+
+    /// Not listed again by --help: each option's help names its words already.
+    public static var allValueStrings: [String] { [] }
+
+    public static var defaultCompletionKind: CompletionKind { .list(allCases.map(\.rawValue)) }
+}
+
+extension ReleaseStatus: ExpressibleByArgument, WordOption {}
+extension UnitKind: ExpressibleByArgument, WordOption {}
+extension DeviationSeverity: ExpressibleByArgument, WordOption {}
+extension MemberRole: ExpressibleByArgument, WordOption {}
+extension EnvironmentKind: ExpressibleByArgument, WordOption {}
+extension WindowKind: ExpressibleByArgument, WordOption {}
+
+/// The word an option refused last, kept for the usage error that names the option.
+enum RejectedWord {
+    static let last = Mutex<UnknownWord?>(nil)
+
+    /// `--kind: unknown unit kind …` when `error` is ArgumentParser's refusal of a word; the
+    /// option's name comes from ArgumentParser's own message ("… is invalid for '--kind <kind>'").
+    static func usageError(for error: Error, message: String) -> CLIError? {
+        guard let word = last.withLock({ $0 }),
+              let match = message.firstMatch(of: /is invalid for '(-[^ ']+)/) else { return nil }
+        return CLIError(.usage, "\(match.1): \(word)")
+    }
+}
+
 /// Parsing helpers that turn ReleaseCore's typed errors into usage errors (exit 64).
 enum Parse {
     static func ref(_ text: String) throws -> ReleaseRef {
@@ -72,10 +116,6 @@ enum Parse {
 
     static func priority(_ value: Int) throws -> Priority {
         do { return try Priority(value) } catch { throw CLIError(.usage, "--priority: \(error)") }
-    }
-
-    static func word<V: Vocabulary>(_ type: V.Type, _ text: String, option: String) throws -> V {
-        do { return try V(parsing: text) } catch { throw CLIError(.usage, "\(option): \(error)") }
     }
 
     static func code(_ kind: CodeKind, _ text: String) throws -> String {
