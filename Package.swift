@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "relplan",
             dependencies: [
-                "ReleaseCore", "ReleaseStore", "Scheduling", "Importing", "Reporting", "Planning", "RelplanServer",
+                "ReleaseCore", "Scheduling", "Importing", "Reporting", "Planning", "RelplanServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

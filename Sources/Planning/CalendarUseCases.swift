@@ -45,6 +45,10 @@ public struct CreateWindow: UseCase {
         self.kind = kind
     }
 
+    public init(code: String, start: Date, end: Date, capacity: Int, kind: WindowKind) {
+        self.init(NewWindow(code: code, start: start, end: end), capacity: capacity, kind: kind)
+    }
+
     public func run(in session: DatabaseSession) throws {
         try SharedCalendar(session.db).createWindow(window, capacity: capacity, kind: kind, by: try session.person())
     }

@@ -14,6 +14,12 @@ public struct CreateRelease: UseCase {
         self.release = release
     }
 
+    public init(ref: ReleaseRef, plan: String, title: String = "", window: String? = nil, deploy: (start: Date, end: Date)? = nil,
+                priority: Priority = .default, deadline: CalendarDay? = nil, dependsOn: [ReleaseRef] = []) {
+        self.init(NewRelease(ref: ref, plan: plan, title: title, window: window, deploy: deploy, priority: priority, deadline: deadline,
+                             dependsOn: dependsOn))
+    }
+
     public func run(in session: DatabaseSession) throws -> [String] {
         try Releases(session.db).create(release, by: try session.person())
     }

@@ -48,6 +48,9 @@ public struct ResolveConflicts: UseCase {
     public let budgetSeconds: Double
     public let zone: TimeZone
 
+    /// What `apply` did: the moves made, the proposals stored for other groups, what waits on whom.
+    public typealias Applied = ApplyOutcome
+
     public init(apply: Bool, group: String? = nil, budgetSeconds: Double = 2, zone: TimeZone) {
         self.apply = apply
         self.group = group

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import ReleaseCore
-import ReleaseStore
 import Planning
 import Reporting
 
@@ -62,11 +61,11 @@ struct WindowCommand: ParsableCommand {
 
         func run() throws {
             let code = try Parse.code(.window, code)
-            let window = NewWindow(code: code, start: try time.instant(start, option: "--start"), end: try time.instant(end, option: "--end"))
-            guard window.end > window.start else { throw CLIError(.usage, "--end must be after --start") }
+            let start = try time.instant(start, option: "--start"), end = try time.instant(end, option: "--end")
+            guard end > start else { throw CLIError(.usage, "--end must be after --start") }
             guard capacity >= 1 else { throw CLIError(.usage, "--capacity must be at least 1 (got \(capacity))") }
-            try connection.perform(CreateWindow(window, capacity: capacity, kind: kind))
-            print("created service window \(code) (\(Timestamps.local(window.start, in: try time.zone)) – \(Timestamps.local(window.end, in: try time.zone)), capacity \(capacity))")
+            try connection.perform(CreateWindow(code: code, start: start, end: end, capacity: capacity, kind: kind))
+            print("created service window \(code) (\(Timestamps.local(start, in: try time.zone)) – \(Timestamps.local(end, in: try time.zone)), capacity \(capacity))")
         }
     }
 

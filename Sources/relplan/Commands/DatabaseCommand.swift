@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Planning
-import ReleaseStore
 import Reporting
 
 struct DatabaseCommand: ParsableCommand {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import ReleaseCore
-import ReleaseStore
 import Planning
 import Reporting
 

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Importing
 import ReleaseCore
-import ReleaseStore
 import Planning
 import Reporting
 

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import ReleaseCore
-import ReleaseStore
 import Planning
 import Reporting
 
@@ -44,10 +43,10 @@ struct ReleaseCommand: ParsableCommand {
             case (nil, nil): break
             default: throw CLIError(.usage, "give both --deploy-start and --deploy-end, or neither")
             }
-            let new = NewRelease(
+            let create = CreateRelease(
                 ref: ref, plan: plan, title: try checkedText(title, .title, option: "--title"), window: window, deploy: deploy, priority: try Parse.priority(priority),
                 deadline: try deadline.map { try time.day($0, option: "--deadline") }, dependsOn: try dependsOn.map(Parse.ref))
-            let warnings = try connection.perform(CreateRelease(new))
+            let warnings = try connection.perform(create)
             print("created release \(ref) in plan \(plan)\(window.map { " (window \($0))" } ?? "")")
             warnings.forEach(warn)
         }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import ReleaseCore
-import ReleaseStore
 import Planning
 import Reporting
 
@@ -29,7 +28,7 @@ struct ReportCommand: ParsableCommand {
                   relplan report nightly --out /var/lib/relplan/report --tz Europe/Stockholm
                   relplan report nightly --out ./report --group CRM --horizon 30d --exit-code
                 """)
-        @Option(help: "The folder to write into (created if missing).") var out: String
+        @Option(help: "The folder to write into (created if missing).", completion: .directory) var out: String
         @Option(help: "Only this group's report.") var group: String?
         @Option(help: "How far ahead to look, e.g. 90d, 12w.") var horizon = "90d"
         @Flag(help: "Exit 1 when new conflicts appeared since the last run.") var exitCode = false

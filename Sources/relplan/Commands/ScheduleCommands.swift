@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import ReleaseCore
-import ReleaseStore
 import Planning
 import Reporting
 import Scheduling
@@ -87,7 +86,7 @@ struct ScheduleCommand: ParsableCommand {
         }
 
         /// What --apply did, what it stored for others, and what waits on whom.
-        static func summary(_ outcome: ApplyOutcome) -> String {
+        static func summary(_ outcome: ResolveConflicts.Applied) -> String {
             let own = outcome.waiting.filter { $0.status == "approved" }
             var text = "\napplied \(outcome.applied.count) move\(outcome.applied.count == 1 ? "" : "s")"
             text += "; stored \(outcome.proposed.count) proposal\(outcome.proposed.count == 1 ? "" : "s") for other groups"
@@ -138,7 +137,7 @@ struct ScheduleCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         /// The moves the decision carried out or withdrew besides the proposal itself.
-        static func report(_ outcome: DecisionOutcome, except id: Int64) {
+        static func report(_ outcome: AcceptProposal.Output, except id: Int64) {
             for move in outcome.carriedOut where move.id != id {
                 print("  carried out move \(move.id) (\(move.group)): \(move.release) moved from \(move.from) to \(move.to)")
             }
