@@ -42,12 +42,17 @@ extension Releases {
 
     /// Books an environment for a release. Confirming beyond the environment's capacity is refused
     /// with the releases that hold it (the database guards this, see sql/0004).
-    public func book(_ ref: ReleaseRef, environment: String, start: Date, end: Date, confirm: Bool, by identity: Identity) throws -> BookingRecord {
+    ///
+    /// `identity` is asked for only when the common case does not apply: a planner of the group
+    /// books in one round trip, the role checked in the statement itself, so a caller that has not
+    /// read who it is (a server request, a CLI run) does not pay for reading it.
+    public func book(_ ref: ReleaseRef, environment: String, start: Date, end: Date, confirm: Bool,
+                     by identity: @autoclosure () throws -> Identity) throws -> BookingRecord {
         let status = confirm ? "confirmed" : "tentative"
-        // The common case in one round trip: a planner of the group books by codes, in one
-        // statement (atomic in autocommit). Anything else (an unknown code, no right, a refusal)
-        // takes the steps below, which say exactly what is wrong.
-        if let role = identity.roles[ref.group], Self.planners.contains(role), end > start {
+        // The common case in one statement (atomic in autocommit): the release, environment and
+        // planner's membership found by codes. Anything else (an unknown code, no right, a
+        // refusal) takes the steps below, which say exactly what is wrong.
+        if end > start {
             do {
                 let inserted = try db.retrying {
                     try db.query("""
@@ -55,6 +60,8 @@ extension Releases {
                         SELECT r.group_id, r.id, e.id, tstzrange(\(start), \(end)), \(status)
                         FROM release r JOIN management_group g ON g.id = r.group_id CROSS JOIN environment e
                         WHERE g.code = \(ref.group) AND r.code = \(ref.code) AND e.code = \(CodeKind.canonical(environment))
+                          AND EXISTS (SELECT FROM membership m WHERE m.group_id = r.group_id AND m.role_name = current_user
+                                      AND m.role = ANY(\(Self.planners.map(\.rawValue))::text[]))
                         ON CONFLICT (release_id, environment_id, during) DO UPDATE SET status = EXCLUDED.status
                         RETURNING id
                         """).first
@@ -67,6 +74,7 @@ extension Releases {
                 // Taken: the steps below name who holds that time.
             }
         }
+        let identity = try identity()
         let key = try Lookup.release(ref, db)
         try identity.require(Self.planners, in: ref.group, to: "book environments for \(ref)")
         let environmentID = try Lookup.id(.environment, environment, db)
