@@ -61,6 +61,22 @@ public enum CivilCalendar {
         }
     }
 
+    /// `YYYY-MM-DD HH:MM` in UTC, seconds dropped: instants in messages. (A `DateFormatter`
+    /// costs an ICU formatter each time it is made; a refusal should not.)
+    public static func utcMinute(_ instant: Date) -> String {
+        let seconds = Int(instant.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : -((-seconds + 86_399) / 86_400)
+        let secondOfDay = seconds - days * 86_400
+        let civil = date(fromDays: days)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(16)
+        appendDate(year: civil.year, month: civil.month, day: civil.day, to: &bytes)
+        let hour = secondOfDay / 3600, minute = secondOfDay % 3600 / 60
+        bytes += [UInt8(ascii: " "), UInt8(ascii: "0") + UInt8(hour / 10), UInt8(ascii: "0") + UInt8(hour % 10), UInt8(ascii: ":"),
+                  UInt8(ascii: "0") + UInt8(minute / 10), UInt8(ascii: "0") + UInt8(minute % 10)]
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// RFC 3339 in UTC as a `String`.
     public static func rfc3339(unixMicroseconds micros: Int64) -> String {
         var bytes = [UInt8]()

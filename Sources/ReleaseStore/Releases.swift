@@ -556,10 +556,6 @@ public struct Releases {
 /// Timestamps in messages: UTC, to the minute.
 enum Timestamp {
     static func text(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return formatter.string(from: date)
+        CivilCalendar.utcMinute(date) + " UTC"
     }
 }

@@ -76,10 +76,14 @@ struct Call: Sendable {
         }
     }
 
+    /// `TZ` as the server was started with, else UTC: read once (reading the environment costs a
+    /// copy of all of it, on every request that shows a time).
+    static let processZoneName = ProcessInfo.processInfo.environment["TZ"].flatMap { $0.isEmpty ? nil : $0 } ?? "UTC"
+
     /// `?tz=`: the zone timestamps without an offset are read in (default: the server's TZ, else UTC).
     var zone: TimeZone {
         get throws {
-            let name = query["tz"] ?? ProcessInfo.processInfo.environment["TZ"].flatMap { $0.isEmpty ? nil : $0 } ?? "UTC"
+            let name = query["tz"] ?? Self.processZoneName
             guard let zone = TimeZone(identifier: name.hasPrefix(":") ? String(name.dropFirst()) : name) else {
                 throw Failure(.usage, "tz: unknown time zone '\(name)': use an IANA name such as Europe/Stockholm")
             }
