@@ -57,7 +57,7 @@ public struct ReportStore {
 
     /// Whether `db` reads a standby (`pg_is_in_recovery()`): the nightly job logs where it read.
     public func readsStandby(_ db: Connection) throws -> Bool {
-        try db.query("SELECT pg_is_in_recovery()").first?.decode(Bool.self, 0) ?? false
+        try db.query("SELECT pg_is_in_recovery()").first?.decode(Bool.self) ?? false
     }
 
     /// The snapshot and everything else the report shows, in one read-only repeatable-read transaction.

@@ -61,28 +61,25 @@ public struct SnapshotLoader {
     private func readTables(_ db: Connection, versions: inout [String: Int]) throws -> Snapshot {
         var environmentCodes: [Int: String] = [:]
         var environments: [Scheduling.Environment] = []
-        for row in try db.query("SELECT id, code, kind, capacity FROM environment ORDER BY code").rows {
-            let code = try row.decode(String.self, 1)
-            environmentCodes[try row.decode(Int.self, 0)] = code
-            environments.append(Scheduling.Environment(
-                code: code, kind: EnvironmentKind(rawValue: try row.decode(String.self, 2)) ?? .test,
-                capacity: try row.decode(Int.self, 3)))
+        for (id, code, kind, capacity) in try db.query("SELECT id, code, kind, capacity FROM environment ORDER BY code")
+            .decode((Int, String, String, Int).self) {
+            environmentCodes[id] = code
+            environments.append(Scheduling.Environment(code: code, kind: EnvironmentKind(rawValue: kind) ?? .test, capacity: capacity))
         }
         var windowCodes: [Int: String] = [:]
         var windows: [Scheduling.Window] = []
-        for row in try db.query("SELECT id, code, starts_at, ends_at, capacity, kind FROM service_window ORDER BY starts_at, code").rows {
-            let code = try row.decode(String.self, 1)
-            windowCodes[try row.decode(Int.self, 0)] = code
+        for (id, code, start, end, capacity, kind) in try db.query(
+            "SELECT id, code, starts_at, ends_at, capacity, kind FROM service_window ORDER BY starts_at, code"
+        ).decode((Int, String, Date, Date, Int, String).self) {
+            windowCodes[id] = code
             windows.append(Scheduling.Window(
-                code: code, interval: Interval(start: try row.decode(Date.self, 2), end: try row.decode(Date.self, 3)),
-                capacity: try row.decode(Int.self, 4), kind: WindowKind(rawValue: try row.decode(String.self, 5)) ?? .regular))
+                code: code, interval: Interval(start: start, end: end), capacity: capacity, kind: WindowKind(rawValue: kind) ?? .regular))
         }
         let freezes = try db.query("""
             SELECT f.code, f.starts_at, f.ends_at, e.code, f.reason FROM change_freeze f LEFT JOIN environment e ON e.id = f.environment_id
             ORDER BY f.starts_at, f.code
-            """).rows.map {
-            Scheduling.Freeze(code: try $0.decode(String.self, 0), interval: Interval(start: try $0.decode(Date.self, 1), end: try $0.decode(Date.self, 2)),
-                              environment: try $0.decode(String?.self, 3), reason: try $0.decode(String.self, 4))
+            """).decode((String, Date, Date, String?, String).self).map { code, start, end, environment, reason in
+            Scheduling.Freeze(code: code, interval: Interval(start: start, end: end), environment: environment, reason: reason)
         }
         var targetParents: [String: String] = [:]
         for row in try db.query("SELECT code, part_of FROM target WHERE part_of IS NOT NULL").rows {

@@ -26,12 +26,11 @@ enum ConfirmBench {
             """)
         let releases = try setup.query("""
             SELECT r.id, r.group_id, g.code, r.code FROM release r JOIN management_group g ON g.id = r.group_id ORDER BY r.id LIMIT 2000
-            """).rows.map {
-            BenchRelease(id: try $0.decode(Int64.self, 0), group: try $0.decode(Int.self, 1),
-                         ref: try ReleaseRef(group: try $0.decode(String.self, 2), code: try $0.decode(String.self, 3)))
+            """).decode((Int64, Int, String, String).self).map { id, group, groupCode, code in
+            BenchRelease(id: id, group: group, ref: try ReleaseRef(group: groupCode, code: code))
         }
-        let environments = try setup.query("SELECT id, code FROM environment WHERE code LIKE 'BENCH-ENV-%' ORDER BY id").rows.map {
-            (id: try $0.decode(Int.self, 0), code: try $0.decode(String.self, 1))
+        let environments = try setup.query("SELECT id, code FROM environment WHERE code LIKE 'BENCH-ENV-%' ORDER BY id").decode((Int, String).self).map {
+            (id: $0.0, code: $0.1)
         }
         guard !releases.isEmpty else { throw PostgresError(kind: .client, message: "seed the database first (relplan-bench seed)") }
         if path == .product {
@@ -113,7 +112,7 @@ enum ConfirmBench {
             WHERE e.code LIKE 'BENCH-ENV-%'
               AND (SELECT count(*) FROM environment_booking o WHERE o.environment_id = e.id AND o.status = 'confirmed'
                    AND o.during @> lower(b.during)) > e.capacity
-            """).first?.decode(Int.self, 0) ?? -1
+            """).first?.decode(Int.self) ?? -1
         let prefix = path == .product ? "booking_confirm" : "booking_statement"
         return [
             "\(prefix)_tps": Double(shared.attempts.load(ordering: .relaxed)) / elapsed,
