@@ -67,18 +67,40 @@ public struct GenerateWindows: UseCase {
         self.kind = kind
     }
 
+    /// Expands the series as the person wrote it, before any connection: a bad rule, time, duration
+    /// or capacity is a usage error that names what is wrong.
+    public init(
+        prefix: String, rule: String, startTime: String, duration: String, timeZone: TimeZone,
+        from: CalendarDay, until: CalendarDay, capacity: Int, kind: WindowKind
+    ) throws(Failure) {
+        do {
+            let series = WindowSeries(
+                prefix: prefix, rule: try RecurrenceRule(parsing: rule), startTime: try TimeOfDay(parsing: startTime),
+                durationSeconds: try Durations.seconds(in: duration), timeZone: timeZone, from: from, until: until)
+            self.windows = try series.windows()
+        } catch {
+            throw Failure(.usage, "\(error)")
+        }
+        guard capacity >= 1 else { throw Failure(.usage, "--capacity must be at least 1 (got \(capacity))") }
+        self.capacity = capacity
+        self.kind = kind
+    }
+
     public func run(in session: DatabaseSession) throws -> (created: [String], existing: [String]) {
         try SharedCalendar(session.db).generateWindows(
             windows.map { NewWindow(code: $0.code, start: $0.start, end: $0.end) }, capacity: capacity, kind: kind, by: try session.person())
     }
 
     /// The listing `window generate` prints (`--dry-run`, json, csv): each window and whether it was
-    /// (or would be) created; `kind` as the person wrote it.
-    public static func listing(_ windows: [GeneratedWindow], capacity: Int, kind: String, created: Set<String>) -> Listing {
+    /// (or would be) created.
+    public func listing(created: Set<String>) -> Listing {
         Listing(noun: "windows", columns: ["code", "start", "end", "capacity", "kind", "created"], rows: windows.map {
-            [.text($0.code), .timestamp($0.start), .timestamp($0.end), .int(capacity), .text(kind), .bool(created.contains($0.code))]
+            [.text($0.code), .timestamp($0.start), .timestamp($0.end), .int(capacity), .text(kind.rawValue), .bool(created.contains($0.code))]
         })
     }
+
+    /// `--dry-run`: every window of the series, as if all were created.
+    public var preview: Listing { listing(created: Set(windows.map(\.code))) }
 }
 
 /// `window list`: windows with how full they are.

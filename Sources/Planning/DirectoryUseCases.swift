@@ -1,4 +1,5 @@
 import Foundation
+import Importing
 import ReleaseCore
 import ReleaseStore
 import Reporting
@@ -48,6 +49,17 @@ public struct CreateUser: UseCase {
         self.password = password
         self.admin = admin
         self.reporter = reporter
+    }
+
+    /// The password from the first line of a file, so it never appears on a command line where
+    /// `ps` would show it. An unreadable file is a usage error, an empty first line a data error.
+    public init(login: String, passwordFile: String, admin: Bool, reporter: Bool) throws(Failure) {
+        guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+            throw Failure(.usage, "--password-file: cannot read \(passwordFile)")
+        }
+        let firstLine = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        guard !firstLine.isEmpty else { throw Failure(.invalid, "\(passwordFile): the first line is empty") }
+        self.init(login: login, password: firstLine, admin: admin, reporter: reporter)
     }
 
     public func run(in session: DatabaseSession) throws {
@@ -200,6 +212,17 @@ public struct ShowPlan: UseCase {
             pairs += releaseTop
             return .object(pairs)
         }
+
+        /// `plan show` as a person reads it: the plan, its stakeholders, then its releases.
+        public func text(zone: TimeZone) -> String {
+            var text = "\(plan.group)/\(plan.code)  \(plan.title)\n"
+            if let ref = plan.changeRef { text += "  change:       \(ref)\n" }
+            if let model = plan.model { text += "  model:        \(model) version \(plan.modelVersion ?? 0)\n" }
+            text += "  created:      \(Timestamps.local(plan.createdAt, in: zone)) by \(plan.createdBy)\n"
+            let who = stakeholders.isEmpty ? "none yet (plan stakeholder add)" : stakeholders.map { "\($0.name) (\($0.role))" }.joined(separator: ", ")
+            text += "  stakeholders: \(who)\n\n"
+            return text + ReleaseView.listing(releases).render(.table, zone: zone)
+        }
     }
 
     public func run(in session: DatabaseSession) throws -> Shown {
@@ -240,6 +263,27 @@ public struct StoreModel: UseCase {
         self.group = group
     }
 
+    /// Reads and validates a model file before any connection: a YAML or model error names the
+    /// line and column (data error), an unreadable file is a usage error.
+    public init(file: String, group: String?) throws(Failure) {
+        let source: String
+        do {
+            source = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw Failure(.usage, "--file: cannot read \(file): \(error.localizedDescription)")
+        }
+        do {
+            self.init(try ReleaseModelFile.parse(source, file: file), source: source, group: group)
+        } catch {
+            throw Failure(.invalid, error.description)
+        }
+    }
+
+    /// What `model create` says: a new version, or that the file matched the latest.
+    public static func summary(code: String, _ result: (version: Int, created: Bool)) -> String {
+        result.created ? "stored model \(code) version \(result.version)" : "model \(code) unchanged (version \(result.version))"
+    }
+
     public func run(in session: DatabaseSession) throws -> (version: Int, created: Bool) {
         try Plans(session.db).createModel(model, source: source, group: group, by: try session.person())
     }
@@ -276,6 +320,32 @@ public struct ShowModel: UseCase {
 
     public func run(in session: DatabaseSession) throws -> ModelRecord {
         try Plans(session.db).model(code, version: version, group: group)
+    }
+
+    /// `model show` as a person reads it: the activities' criteria, environments, roles, documents.
+    public static func text(_ record: ModelRecord) -> String {
+        let m = record.model
+        var text = "\(m.code) version \(record.version): \(m.name)\(record.group.map { " (group \($0))" } ?? " (shared)")\n"
+        if !m.description.isEmpty { text += "  \(m.description)\n" }
+        for activity in ReleaseActivity.allCases {
+            let phase = m.phases[activity]
+            guard !phase.entry.isEmpty || !phase.exit.isEmpty else { continue }
+            text += "\(activity.title):\n"
+            for c in phase.entry { text += "  entry: \(c.name) (\(c.check))\n" }
+            for c in phase.exit { text += "  exit:  \(c.name) (\(c.check))\n" }
+        }
+        for e in m.environments { text += "environment: \(e.environment) for \(Durations.format(seconds: e.durationSeconds))\n" }
+        for r in m.roles { text += "role: \(r.name)\(r.description.isEmpty ? "" : " — \(r.description)")\n" }
+        if let v = m.versioning { text += "versioning: \(v)\n" }
+        for d in m.documentation { text += "document: \(d)\n" }
+        return text
+    }
+
+    /// `model show --format json|csv`: the model itself, keys sorted.
+    public static func json(_ record: ModelRecord) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(record.model), as: UTF8.self)
     }
 }
 

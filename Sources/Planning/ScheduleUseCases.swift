@@ -113,3 +113,68 @@ public struct RejectProposal: UseCase {
         return outcome
     }
 }
+
+// MARK: What the CLI says after a decision
+
+extension ResolveConflicts {
+    /// What `--apply` did, what it stored for others, and what waits on whom: the lines after
+    /// the resolution's text.
+    public static func summary(_ outcome: Applied) -> String {
+        let own = outcome.waiting.filter { $0.status == "approved" }
+        var text = "\napplied \(outcome.applied.count) move\(outcome.applied.count == 1 ? "" : "s")"
+        text += "; stored \(outcome.proposed.count) proposal\(outcome.proposed.count == 1 ? "" : "s") for other groups"
+        if !own.isEmpty { text += "; \(own.count) move\(own.count == 1 ? "" : "s") of yours wait\(own.count == 1 ? "s" : "") on them" }
+        text += "\n"
+        for move in outcome.applied { text += "  moved \(move) now\n" }
+        for (release, id) in outcome.proposed.sorted(by: { $0.id < $1.id }) {
+            text += "  proposal \(id) for \(release): its group accepts with `relplan schedule accept \(id)`\n"
+        }
+        for move in outcome.waiting where !move.waitsOn.isEmpty {
+            let mark = move.status == "approved" ? "your move \(move.id)" : "proposal \(move.id)"
+            text += "  \(mark): \(move.waitText)\n"
+        }
+        if !own.isEmpty {
+            text += "your waiting moves are carried out by the database as soon as what they wait on is accepted (relplan schedule proposals)\n"
+        }
+        return text
+    }
+}
+
+extension AcceptProposal {
+    /// The move made, or what it waits on, or that it was made already; then every other move
+    /// the decision carried out or withdrew.
+    public static func summary(_ outcome: DecisionOutcome, id: Int64) -> String {
+        let p = outcome.proposal
+        var text: String
+        if outcome.status == "approved" {
+            text = "approved proposal \(id) for \(p.release): it waits on " + outcome.waitsOn.map {
+                "\($0.release) \($0.doing) (proposal \($0.id) for \($0.group))"
+            }.joined(separator: ", ") + "; the database carries it out when those are accepted\n"
+        } else if outcome.carriedOut.isEmpty {
+            // Decided before: nothing to do, and it says so (exit 0: the move is made).
+            text = "proposal \(id) for \(p.release) is accepted already (moved from \(p.from) to \(p.to)); nothing changed\n"
+        } else {
+            text = "accepted proposal \(id): \(p.release) moved from \(p.from) to \(p.to)\n"
+        }
+        return text + consequences(outcome, except: id)
+    }
+
+    /// The moves a decision carried out or withdrew besides the proposal itself.
+    static func consequences(_ outcome: DecisionOutcome, except id: Int64) -> String {
+        var text = ""
+        for move in outcome.carriedOut where move.id != id {
+            text += "  carried out move \(move.id) (\(move.group)): \(move.release) moved from \(move.from) to \(move.to)\n"
+        }
+        for move in outcome.withdrawn where move.id != id {
+            text += "  withdrew move \(move.id) (\(move.group)) for \(move.release): \(move.decisionReason ?? "")\n"
+        }
+        return text
+    }
+}
+
+extension RejectProposal {
+    /// The rejection, then every move it withdrew (those that waited on it).
+    public static func summary(_ outcome: DecisionOutcome, id: Int64) -> String {
+        "rejected proposal \(id)\n" + AcceptProposal.consequences(outcome, except: id)
+    }
+}

@@ -109,7 +109,16 @@ struct UseCaseTests {
         #expect(try p.perform("admin", generate).created.count == windows.count)
         #expect(try p.perform("admin", generate).existing.count == windows.count)
         #expect(p.refusal("alice", generate) == .permissionDenied)
-        #expect(GenerateWindows.listing(windows, capacity: 2, kind: "regular", created: []).rows.count == windows.count)
+        #expect(generate.listing(created: []).rows.count == windows.count)
+        let written = try GenerateWindows(prefix: "SAT", rule: "FREQ=WEEKLY;BYDAY=SA", startTime: "22:00", duration: "4h",
+                                          timeZone: TimeZone(identifier: "UTC") ?? .current, from: try parser.day(from: "2031-01-01"),
+                                          until: try parser.day(from: "2031-01-31"), capacity: 2, kind: .regular)
+        #expect(written.windows == windows)
+        #expect(written.preview.rows.count == windows.count)
+        #expect(throws: Failure.self) {
+            try GenerateWindows(prefix: "SAT", rule: "FREQ=DAILY", startTime: "22:00", duration: "4h", timeZone: .current,
+                                from: try parser.day(from: "2031-01-01"), until: try parser.day(from: "2031-01-31"), capacity: 2, kind: .regular)
+        }
         #expect(try p.perform("alice", ListWindows(from: p.hours(-1), to: p.hours(200))).map(\.code) == ["W1", "W2"])
         try p.perform("admin", CreateFreeze(code: "AUDIT", start: p.hours(100), end: p.hours(120), reason: "Audit", environment: nil))
         #expect(try p.perform("alice", ListFreezes()).map(\.code) == ["AUDIT"])

@@ -100,34 +100,20 @@ struct WindowCommand: ParsableCommand {
 
         func run() throws {
             let zone = try time.zone
-            let series: WindowSeries
-            let windows: [GeneratedWindow]
-            do {
-                series = WindowSeries(
-                    prefix: prefix, rule: try RecurrenceRule(parsing: rrule), startTime: try TimeOfDay(parsing: startTime),
-                    durationSeconds: try Durations.seconds(in: duration), timeZone: zone,
-                    from: try time.day(from, option: "--from"), until: try time.day(until, option: "--until"))
-                windows = try series.windows()
-            } catch let error as CLIError {
-                throw error
-            } catch {
-                throw CLIError(.usage, "\(error)")
-            }
-            guard capacity >= 1 else { throw CLIError(.usage, "--capacity must be at least 1 (got \(capacity))") }
+            let generate = try GenerateWindows(
+                prefix: prefix, rule: rrule, startTime: startTime, duration: duration, timeZone: zone,
+                from: try time.day(from, option: "--from"), until: try time.day(until, option: "--until"),
+                capacity: capacity, kind: kind)
             if dryRun {
-                output.print(listing(windows, created: Set(windows.map(\.code))), zone: zone)
+                output.print(generate.preview, zone: zone)
                 return
             }
-            let result = try connection.perform(GenerateWindows(windows, capacity: capacity, kind: kind))
+            let result = try connection.perform(generate)
             if output.format == .table {
                 print("created \(result.created.count) service windows, \(result.existing.count) already existed")
             } else {
-                output.print(listing(windows, created: Set(result.created)), zone: zone)
+                output.print(generate.listing(created: Set(result.created)), zone: zone)
             }
-        }
-
-        private func listing(_ windows: [GeneratedWindow], created: Set<String>) -> Listing {
-            GenerateWindows.listing(windows, capacity: capacity, kind: kind.rawValue, created: created)
         }
     }
 

@@ -63,15 +63,10 @@ struct UserCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            var password: String?
-            if let passwordFile {
-                guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-                    throw CLIError(.usage, "--password-file: cannot read \(passwordFile)")
-                }
-                password = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
-                if password?.isEmpty ?? true { throw CLIError(.dataError, "\(passwordFile): the first line is empty") }
-            }
-            try connection.perform(CreateUser(login: login, password: password, admin: admin, reporter: reporter))
+            let create = try passwordFile.map { file throws(Failure) in
+                try CreateUser(login: login, passwordFile: file, admin: admin, reporter: reporter)
+            } ?? CreateUser(login: login, password: nil, admin: admin, reporter: reporter)
+            try connection.perform(create)
             let roles = (admin ? ["admin"] : []) + (reporter ? ["reporter"] : [])
             print("created user \(login)\(roles.isEmpty ? "" : " (\(roles.joined(separator: ", ")))")")
         }

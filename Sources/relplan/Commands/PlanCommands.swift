@@ -60,21 +60,13 @@ struct PlanCommand: ParsableCommand {
             let ref = try Parse.ref(plan)
             let zone = try time.zone
             let shown = try connection.perform(ShowPlan(ref))
-            let record = shown.plan
-            let stakeholders = shown.stakeholders
             switch output.format {
             case .json:
                 if let json = shown.json { print(json.serialized(pretty: true)) }
             case .csv:
                 print(ReleaseView.listing(shown.releases).render(.csv, zone: zone, csv: output.csv), terminator: "")
             case .table:
-                print("\(record.group)/\(record.code)  \(record.title)")
-                if let ref = record.changeRef { print("  change:       \(ref)") }
-                if let model = record.model { print("  model:        \(model) version \(record.modelVersion ?? 0)") }
-                print("  created:      \(Timestamps.local(record.createdAt, in: zone)) by \(record.createdBy)")
-                print("  stakeholders: \(stakeholders.isEmpty ? "none yet (plan stakeholder add)" : stakeholders.map { "\($0.name) (\($0.role))" }.joined(separator: ", "))")
-                print("")
-                print(ReleaseView.listing(shown.releases).render(.table, zone: zone), terminator: "")
+                print(shown.text(zone: zone), terminator: "")
             }
         }
     }
@@ -125,18 +117,8 @@ struct ModelCommand: ParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            let model: ReleaseModel
-            let source: String
-            do {
-                source = try String(contentsOfFile: file, encoding: .utf8)
-                model = try ReleaseModelFile.parse(source, file: file)
-            } catch let error as ReleaseModelFileError {
-                throw CLIError(.dataError, error.description)
-            } catch {
-                throw CLIError(.usage, "--file: cannot read \(file): \(error.localizedDescription)")
-            }
-            let result = try connection.perform(StoreModel(model, source: source, group: group))
-            print(result.created ? "stored model \(model.code) version \(result.version)" : "model \(model.code) unchanged (version \(result.version))")
+            let store = try StoreModel(file: file, group: group)
+            print(StoreModel.summary(code: store.model.code, try connection.perform(store)))
         }
     }
 
@@ -160,26 +142,7 @@ struct ModelCommand: ParsableCommand {
 
         func run() throws {
             let record = try connection.perform(ShowModel(code, version: version, group: group))
-            let m = record.model
-            if output.format == .table {
-                print("\(m.code) version \(record.version): \(m.name)\(record.group.map { " (group \($0))" } ?? " (shared)")")
-                if !m.description.isEmpty { print("  \(m.description)") }
-                for activity in ReleaseActivity.allCases {
-                    let phase = m.phases[activity]
-                    guard !phase.entry.isEmpty || !phase.exit.isEmpty else { continue }
-                    print("\(activity.title):")
-                    for c in phase.entry { print("  entry: \(c.name) (\(c.check))") }
-                    for c in phase.exit { print("  exit:  \(c.name) (\(c.check))") }
-                }
-                for e in m.environments { print("environment: \(e.environment) for \(Durations.format(seconds: e.durationSeconds))") }
-                for r in m.roles { print("role: \(r.name)\(r.description.isEmpty ? "" : " — \(r.description)")") }
-                if let v = m.versioning { print("versioning: \(v)") }
-                for d in m.documentation { print("document: \(d)") }
-            } else {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(m), as: UTF8.self))
-            }
+            if output.format == .table { print(ShowModel.text(record), terminator: "") } else { print(try ShowModel.json(record)) }
         }
     }
 }

@@ -81,29 +81,8 @@ struct ScheduleCommand: ParsableCommand {
             case .csv: print(ConflictFormats.resolutionCSV(run.resolution, dialect: output.csv), terminator: "")
             case .table:
                 print(ConflictFormats.resolutionText(run.resolution, zone: zone), terminator: "")
-                if let outcome = run.outcome { print(Self.summary(outcome), terminator: "") }
+                if let outcome = run.outcome { print(ResolveConflicts.summary(outcome), terminator: "") }
             }
-        }
-
-        /// What --apply did, what it stored for others, and what waits on whom.
-        static func summary(_ outcome: ResolveConflicts.Applied) -> String {
-            let own = outcome.waiting.filter { $0.status == "approved" }
-            var text = "\napplied \(outcome.applied.count) move\(outcome.applied.count == 1 ? "" : "s")"
-            text += "; stored \(outcome.proposed.count) proposal\(outcome.proposed.count == 1 ? "" : "s") for other groups"
-            if !own.isEmpty { text += "; \(own.count) move\(own.count == 1 ? "" : "s") of yours wait\(own.count == 1 ? "s" : "") on them" }
-            text += "\n"
-            for move in outcome.applied { text += "  moved \(move) now\n" }
-            for (release, id) in outcome.proposed.sorted(by: { $0.id < $1.id }) {
-                text += "  proposal \(id) for \(release): its group accepts with `relplan schedule accept \(id)`\n"
-            }
-            for move in outcome.waiting where !move.waitsOn.isEmpty {
-                let mark = move.status == "approved" ? "your move \(move.id)" : "proposal \(move.id)"
-                text += "  \(mark): \(move.waitText)\n"
-            }
-            if !own.isEmpty {
-                text += "your waiting moves are carried out by the database as soon as what they wait on is accepted (relplan schedule proposals)\n"
-            }
-            return text
         }
     }
 
@@ -136,31 +115,9 @@ struct ScheduleCommand: ParsableCommand {
         @Argument(help: "Proposal id.") var id: Int64
         @OptionGroup var connection: ConnectionOptions
 
-        /// The moves the decision carried out or withdrew besides the proposal itself.
-        static func report(_ outcome: AcceptProposal.Output, except id: Int64) {
-            for move in outcome.carriedOut where move.id != id {
-                print("  carried out move \(move.id) (\(move.group)): \(move.release) moved from \(move.from) to \(move.to)")
-            }
-            for move in outcome.withdrawn where move.id != id {
-                print("  withdrew move \(move.id) (\(move.group)) for \(move.release): \(move.decisionReason ?? "")")
-            }
-        }
-
         func run() throws {
             // Stale is bad data (exit 65), as it always was for the CLI.
-            let outcome = try connection.perform(AcceptProposal(id))
-            let p = outcome.proposal
-            if outcome.status == "approved" {
-                print("approved proposal \(id) for \(p.release): it waits on " + outcome.waitsOn.map {
-                    "\($0.release) \($0.doing) (proposal \($0.id) for \($0.group))"
-                }.joined(separator: ", ") + "; the database carries it out when those are accepted")
-            } else if outcome.carriedOut.isEmpty {
-                // Decided before: nothing to do, and it says so (exit 0: the move is made).
-                print("proposal \(id) for \(p.release) is accepted already (moved from \(p.from) to \(p.to)); nothing changed")
-            } else {
-                print("accepted proposal \(id): \(p.release) moved from \(p.from) to \(p.to)")
-            }
-            Self.report(outcome, except: id)
+            print(AcceptProposal.summary(try connection.perform(AcceptProposal(id)), id: id), terminator: "")
         }
     }
 
@@ -174,9 +131,7 @@ struct ScheduleCommand: ParsableCommand {
 
         func run() throws {
             let reason = try checkedText(reason, .reason, option: "--reason")
-            let outcome = try connection.perform(RejectProposal(id, reason: reason))
-            print("rejected proposal \(id)")
-            Accept.report(outcome, except: id)
+            print(RejectProposal.summary(try connection.perform(RejectProposal(id, reason: reason)), id: id), terminator: "")
         }
     }
 }
