@@ -153,6 +153,22 @@ struct TimestampParsingTests {
         #expect(CivilCalendar.rfc3339(unixMicroseconds: -1) == "1969-12-31T23:59:59.999999Z")
     }
 
+    @Test("utcMinute agrees with a DateFormatter of yyyy-MM-dd HH:mm in UTC, before 1970 too")
+    func utcMinuteAgreesWithFoundation() throws {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = try #require(TimeZone(identifier: "UTC"))
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        var checked = 0
+        for seconds in stride(from: -2_000_000_000.0, through: 4_000_000_000.0, by: 7_919_333.7) {
+            let instant = Date(timeIntervalSince1970: seconds)
+            #expect(CivilCalendar.utcMinute(instant) == formatter.string(from: instant), "\(seconds)")
+            checked += 1
+        }
+        #expect(checked > 700)
+        #expect(CivilCalendar.utcMinute(Date(timeIntervalSince1970: -1)) == "1969-12-31 23:59")
+    }
+
     @Test func parsingIsFast() throws {
         // 3 million timestamps per import run: the ISO path must stay well under a microsecond.
         var parser = try TimestampParser(timeZone: stockholm)
