@@ -21,8 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         // `GET /metrics` in Prometheus's text format.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
-        // OrderedSet for Scheduling's interner; partitioningIndex for its sorted-array searches.
-        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        // partitioningIndex for Scheduling's sorted-array searches.
         .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.0"),
     ],
     targets: [
@@ -40,12 +39,11 @@ let package = Package(
         // Pure domain: types, validation, recurrence rules, lifecycle. Foundation only.
         .target(name: "ReleaseCore"),
         // Pure conflict detection and resolution, in ReleaseCore's vocabulary. No I/O: Foundation
-        // and two collection packages only.
+        // and swift-algorithms only.
         .target(
             name: "Scheduling",
             dependencies: [
                 "ReleaseCore",
-                .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Algorithms", package: "swift-algorithms"),
             ]
         ),
