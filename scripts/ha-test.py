@@ -317,11 +317,20 @@ check(f"its reads came from the standby ({standby}: pg_is_in_recovery() was true
       f"reading from 127.0.0.1:{NODES[standby]} (pg_is_in_recovery = true" in nightly.stderr, nightly.stderr[-600:])
 check(f"its history is on the primary ({primary})", f"history and lock on 127.0.0.1:{NODES[primary]}" in nightly.stderr
       and runs() == before_runs + 1, f"report_run {before_runs} → {runs()}")
-# The nightly lock is a row lock (sql/0018) held by an open transaction of the run.
+# The nightly lock is a row lock (sql/0018) held by an open transaction of the run. It is taken
+# with SKIP LOCKED, and the poll below takes it for an instant too: so the holder tries until it
+# has it, and the poll gives up (and fails the suite) after 30 s instead of spinning for ever.
 holder = subprocess.Popen(["psql", "-qAtX", "-d", url("ha_suite", "postgres"),
-                           "-c", "BEGIN; SELECT relplan_nightly_lock(); SELECT pg_sleep(60); COMMIT"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=BASE_ENV)
+                           "-c", "BEGIN; DO $$ BEGIN WHILE NOT (SELECT got FROM relplan_nightly_lock()) LOOP "
+                                 "PERFORM pg_sleep(0.05); END LOOP; END $$; SELECT pg_sleep(60); COMMIT"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=BASE_ENV, text=True)
+held_by = time.monotonic() + 30
 while psql("SELECT got FROM relplan_nightly_lock()") == "t":
+    if time.monotonic() > held_by or holder.poll() is not None:
+        holder.kill()
+        check("a psql session holds the nightly lock within 30 s", False,
+              (holder.communicate()[1] or "")[-600:])
+        sys.exit(1)
     time.sleep(0.05)
 second = relplan(["report", "nightly", "--out", out], "ha_reporter", attrs="prefer-standby")
 psql("SELECT pg_terminate_backend(holder_pid) FROM relplan_nightly_lock() WHERE NOT got")
