@@ -127,18 +127,31 @@ public struct Row {
     public func decode<each Column: PostgresDecodable>(_ types: (repeat each Column).Type) throws -> (repeat each Column) {
         var arity = 0
         for _ in repeat (each Column).self { arity += 1 }
-        guard arity == result.columnCount else {
-            throw PostgresError(
-                kind: .decoding,
-                message: "the result has \(result.columnCount) columns (\(result.columnNames.joined(separator: ", "))), read as \(arity)",
-                statement: result.statement)
-        }
+        try checkArity(arity)
         var column = 0
         func next<T: PostgresDecodable>(_ type: T.Type) throws -> T {
             defer { column += 1 }
             return try decode(type, column)
         }
         return (repeat try next((each Column).self))
+    }
+
+    /// The only column of a one-column statement: `try row.decode(Int.self)`. What the tuple
+    /// decode above does for one type, but with the type as it is: `first?.decode(Int.self) == 1`
+    /// and `rows.map { try $0.decode(Int.self) } == [1, 2]` type-check, and `decode(String?.self)`
+    /// is a `String?`. Another number of columns is the same error as the tuple decode's.
+    public func decode<T: PostgresDecodable>(_ type: T.Type) throws -> T {
+        try checkArity(1)
+        return try decode(type, 0)
+    }
+
+    private func checkArity(_ arity: Int) throws {
+        guard arity == result.columnCount else {
+            throw PostgresError(
+                kind: .decoding,
+                message: "the result has \(result.columnCount) columns (\(result.columnNames.joined(separator: ", "))), read as \(arity)",
+                statement: result.statement)
+        }
     }
 
     /// A column as text whatever its type, for printing.

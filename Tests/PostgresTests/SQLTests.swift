@@ -60,6 +60,25 @@ struct SQLTests {
         }
     }
 
+    @Test("a one-column row reads as its one type: compared, mapped, optional; another width is refused")
+    func singleColumn() throws {
+        try withMigratedDatabase { database in
+            let db = try database.connect()
+            #expect(try db.query("SELECT 1").first?.decode(Int.self) == 1)
+            #expect(try db.query("SELECT generate_series(1, 3)").rows.map { try $0.decode(Int.self) } == [1, 2, 3])
+            let null = try #require(try db.query("SELECT NULL::text").first)
+            let value: String? = try null.decode(String?.self)
+            #expect(value == nil)
+            let pair = try #require(try db.query("SELECT 1 AS a, 2 AS b").first)
+            do {
+                _ = try pair.decode(Int.self)
+                Issue.record("no error for a two-column row read as one")
+            } catch let error as PostgresError {
+                #expect(error.kind == .decoding && error.message.contains("2 columns (a, b)") && error.message.contains("read as 1"))
+            }
+        }
+    }
+
     @Test("identifiers are quoted as libpq's PQescapeIdentifier quotes them")
     func identifiers() throws {
         try withMigratedDatabase { database in
@@ -104,12 +123,12 @@ struct SQLTests {
             let db = try database.connect()
             let outcome = try db.transaction(outcome: { tx -> TransactionOutcome<Int> in
                 try tx.execute("INSERT INTO management_group (code, name) VALUES (\("HR"), \("HR"))")
-                let count = try tx.query("SELECT count(*) FROM management_group").first?.decode(Int.self, 0) ?? 0
+                let count = try tx.query("SELECT count(*) FROM management_group").first?.decode(Int.self) ?? 0
                 return .rolledBack(count)
             })
             #expect(!outcome.isCommitted && outcome.value == 1)
             #expect(!db.isInTransaction)
-            #expect(try db.query("SELECT count(*) FROM management_group").first?.decode(Int.self, 0) == 0)
+            #expect(try db.query("SELECT count(*) FROM management_group").first?.decode(Int.self) == 0)
             // A savepoint needs a transaction, and a transaction is not nested.
             #expect(throws: PostgresError.self) { try db.savepoint { _ in () } }
             try db.transaction { tx in
