@@ -15,9 +15,10 @@ struct CopyTests {
             }
             #expect(stored == 100_000)
             let row = try #require(try db.query("SELECT count(*), sum(n), count(DISTINCT label) FROM staging").first)
-            #expect(try row.decode(Int.self, 0) == 100_000)
-            #expect(try row.decode(Int.self, 1) == 4_999_950_000)
-            #expect(try row.decode(Int.self, 2) == 100_000)
+            let (count, sum, labels) = try row.decode((Int, Int, Int).self)
+            #expect(count == 100_000)
+            #expect(sum == 4_999_950_000)
+            #expect(labels == 100_000)
             var read = 0
             try db.copyOut("COPY staging TO STDOUT") { _ in read += 1 }
             #expect(read == 100_000)
@@ -38,7 +39,7 @@ struct CopyTests {
                     }
                 }
             }
-            #expect(try db.query("SELECT count(*) FROM staging").first?.decode(Int.self, 0) == 0)
+            #expect(try db.query("SELECT count(*) FROM staging").first?.decode(Int.self) == 0)
         }
     }
 
@@ -55,7 +56,7 @@ struct CopyTests {
             } catch let error as PostgresError {
                 #expect(error.sqlState == "22P02")
             }
-            #expect(try db.query("SELECT count(*) FROM staging").first?.decode(Int.self, 0) == 0)
+            #expect(try db.query("SELECT count(*) FROM staging").first?.decode(Int.self) == 0)
         }
     }
 }

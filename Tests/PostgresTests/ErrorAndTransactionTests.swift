@@ -34,7 +34,7 @@ struct ErrorAndTransactionTests {
                 #expect(error.statement?.contains("INSERT INTO management_group") == true)
             }
             // The connection is still usable after errors.
-            #expect(try db.query("SELECT count(*) FROM management_group").first?.decode(Int.self, 0) == 1)
+            #expect(try db.query("SELECT count(*) FROM management_group").first?.decode(Int.self) == 1)
         }
     }
 
@@ -50,7 +50,7 @@ struct ErrorAndTransactionTests {
                 }
             }
             #expect(!db.isInTransaction)
-            #expect(try db.query("SELECT count(*) FROM management_group").first?.decode(Int.self, 0) == 0)
+            #expect(try db.query("SELECT count(*) FROM management_group").first?.decode(Int.self) == 0)
             try db.transaction { tx in
                 try tx.execute("INSERT INTO management_group (code, name) VALUES ($1, $2)", ["HR", "HR"])
                 // A failing savepoint undoes only its own work (and must fail: the duplicate's 23505).
@@ -62,7 +62,7 @@ struct ErrorAndTransactionTests {
                 }
                 #expect(failed == "23505", "the savepoint's second insert should have failed as a duplicate")
             }
-            let codes = try db.query("SELECT code FROM management_group ORDER BY code").rows.map { try $0.decode(String.self, 0) }
+            let codes = try db.query("SELECT code FROM management_group ORDER BY code").rows.map { try $0.decode(String.self) }
             #expect(codes == ["HR"])
         }
     }

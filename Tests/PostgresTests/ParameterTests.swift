@@ -19,10 +19,10 @@ struct ParameterTests {
                 try db.execute("INSERT INTO t (id, v) VALUES ($1, $2)", [index, value])
             }
             for (index, value) in values.enumerated() {
-                let back = try db.query("SELECT v FROM t WHERE id = $1", [index]).first?.decode(String.self, 0)
+                let back = try db.query("SELECT v FROM t WHERE id = $1", [index]).first?.decode(String.self)
                 #expect(back == value)
             }
-            #expect(try db.query("SELECT to_regclass('release') IS NOT NULL").first?.decode(Bool.self, 0) == true)
+            #expect(try db.query("SELECT to_regclass('release') IS NOT NULL").first?.decode(Bool.self) == true)
         }
     }
 
@@ -71,7 +71,7 @@ struct ParameterTests {
             #expect(abs(back.timeIntervalSince1970 - instant.timeIntervalSince1970) < 0.000_001)
             #expect(try row.decode(Date.self, 1) == Date(timeIntervalSince1970: 1_805_043_600))
             let before1970 = Date(timeIntervalSince1970: -86_400 * 365.25 * 30)
-            let old = try db.query("SELECT $1::timestamptz", [before1970]).first?.decode(Date.self, 0)
+            let old = try db.query("SELECT $1::timestamptz", [before1970]).first?.decode(Date.self)
             #expect(old == before1970)
         }
     }
@@ -81,11 +81,11 @@ struct ParameterTests {
         try withMigratedDatabase { database in
             let db = try database.connect()
             let strings = ["a", "b,c", "{d}", "e\"f", "g\\h", "NULL", "", "ö 🚀"]
-            let back = try db.query("SELECT $1::text[]", [strings]).first?.decode([String].self, 0)
+            let back = try db.query("SELECT $1::text[]", [strings]).first?.decode([String].self)
             #expect(back == strings)
             let numbers: [Int64] = [1, -2, Int64.max]
-            #expect(try db.query("SELECT $1::bigint[]", [numbers]).first?.decode([Int64].self, 0) == numbers)
-            #expect(try db.query("SELECT cardinality($1::text[])", [[String]()]).first?.decode(Int.self, 0) == 0)
+            #expect(try db.query("SELECT $1::bigint[]", [numbers]).first?.decode([Int64].self) == numbers)
+            #expect(try db.query("SELECT cardinality($1::text[])", [[String]()]).first?.decode(Int.self) == 0)
         }
     }
 

@@ -20,7 +20,7 @@ struct PasswordVerifierTests {
         let role = TestDatabase.uniqueRoleName("verifier")
         try db.execute("CREATE ROLE \"\(role)\" LOGIN PASSWORD '\(first)'", simple: true)
         defer { _ = try? db.execute("DROP ROLE IF EXISTS \"\(role)\"", simple: true) }
-        let stored = try db.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [role]).first?.decode(String.self, 0)
+        let stored = try db.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [role]).first?.decode(String.self)
         #expect(stored == first)
     }
 
