@@ -21,10 +21,8 @@ struct BookingLockTests {
         let setup = try database.connect()
         try Self.releases(Self.clients * 4, setup)
         try setup.execute("INSERT INTO environment (code, name, capacity) VALUES ('ONE', 'one', 1), ('TWO', 'two', 2), ('THREE', 'three', 3)")
-        let releases = try setup.query("SELECT id, group_id FROM release ORDER BY id").rows.map {
-            (try $0.decode(Int64.self, 0), try $0.decode(Int.self, 1))
-        }
-        let environments = try setup.query("SELECT id FROM environment ORDER BY capacity").rows.map { try $0.decode(Int.self, 0) }
+        let releases = try setup.query("SELECT id, group_id FROM release ORDER BY id").rows.map { try $0.decode((Int64, Int).self) }
+        let environments = try setup.query("SELECT id FROM environment ORDER BY capacity").rows.map { try $0.decode(Int.self) }
         // Weeks are counted from 1970-01-01 UTC: each of these instants starts one. Many boundaries,
         // so that many places fill up while the sessions race for them.
         let weeks = 300
@@ -98,7 +96,7 @@ struct BookingLockTests {
             WHERE EXISTS (SELECT 1 FROM environment_booking b WHERE b.environment_id = e.id AND b.status = 'confirmed'
                           AND (SELECT count(*) FROM environment_booking o WHERE o.environment_id = e.id AND o.status = 'confirmed'
                                AND o.during @> lower(b.during)) = e.capacity)
-            """).first?.decode(Int.self, 0) ?? 0
+            """).first?.decode(Int.self) ?? 0
         #expect(full == environments.count)
         #expect(confirmed.load(ordering: .relaxed) > 0 && refused.load(ordering: .relaxed) > 0)
     }
@@ -145,7 +143,7 @@ struct BookingLockTests {
         let overlapping = try setup.query("""
             SELECT count(*) FROM environment_booking b JOIN environment e ON e.id = b.environment_id
             WHERE e.code = 'TWO' AND b.status = 'confirmed' AND b.during @> $1::timestamptz
-            """, [start.addingTimeInterval(60)]).first?.decode(Int.self, 0)
+            """, [start.addingTimeInterval(60)]).first?.decode(Int.self)
         #expect(overlapping == 2)
     }
 

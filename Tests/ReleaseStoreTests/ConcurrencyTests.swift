@@ -66,7 +66,7 @@ struct ConcurrencyTests {
                     let rows = try watch.query("""
                         SELECT w.code FROM service_window w
                         WHERE w.code <> 'CROWDED' AND (SELECT count(*) FROM release r WHERE r.window_id = w.id) > w.capacity
-                        """).rows.map { try $0.decode(String.self, 0) }
+                        """).rows.map { try $0.decode(String.self) }
                     polls.add(1, ordering: .relaxed)
                     if !rows.isEmpty { overfullSeen.withLock { $0.formUnion(rows) } }
                 } catch {
@@ -153,12 +153,12 @@ struct ConcurrencyTests {
         let overfull = try check.query("""
             SELECT w.code FROM service_window w
             WHERE w.code <> 'CROWDED' AND (SELECT count(*) FROM release r WHERE r.window_id = w.id) > w.capacity
-            """).rows.map { try $0.decode(String.self, 0) }
+            """).rows.map { try $0.decode(String.self) }
         #expect(overfull.isEmpty, "windows the scheduler filled over capacity: \(overfull)")
         let moved = try check.query("SELECT count(*) FROM release r JOIN service_window w ON w.id = r.window_id WHERE w.code <> 'CROWDED'")
-            .first?.decode(Int.self, 0) ?? 0
+            .first?.decode(Int.self) ?? 0
         #expect(moved > 0, "the resolutions should have moved releases out of the crowded window")
-        let confirmed = try check.query("SELECT count(*) FROM environment_booking WHERE status = 'confirmed'").first?.decode(Int.self, 0) ?? 0
+        let confirmed = try check.query("SELECT count(*) FROM environment_booking WHERE status = 'confirmed'").first?.decode(Int.self) ?? 0
         #expect(confirmed > 0)
     }
 
@@ -190,7 +190,7 @@ struct ConcurrencyTests {
         let outcome = try aliceStore.apply(resolution, computedFrom: alicePortfolio, by: aliceID)
         #expect(!outcome.applied.isEmpty)
         let before = try bob.query("SELECT string_agg(code || ':' || coalesce(window_id::text, '-'), ',' ORDER BY id) FROM release")
-            .first?.decode(String.self, 0)
+            .first?.decode(String.self)
         do {
             _ = try bobStore.apply(Resolver().resolve(bobPortfolio.snapshot), computedFrom: bobPortfolio, by: bobID)
             Issue.record("bob's stale resolution should be refused")
@@ -198,7 +198,7 @@ struct ConcurrencyTests {
             guard case .changedSinceComputed = error else { Issue.record("unexpected \(error)"); return }
         }
         let after = try bob.query("SELECT string_agg(code || ':' || coalesce(window_id::text, '-'), ',' ORDER BY id) FROM release")
-            .first?.decode(String.self, 0)
+            .first?.decode(String.self)
         #expect(before == after, "nothing of the refused resolution moved")
     }
 
@@ -233,7 +233,7 @@ struct ConcurrencyTests {
         _ = try Releases(bob).book(try ReleaseRef(group: "HR", code: "H1"), environment: "ENV", start: shifted.to.start,
                                    end: shifted.to.end, confirm: true, by: bobID)
         let before = try alice.query("SELECT string_agg(code || ':' || coalesce(window_id::text, '-'), ',' ORDER BY id) FROM release")
-            .first?.decode(String.self, 0)
+            .first?.decode(String.self)
         do {
             _ = try store.apply(resolution, computedFrom: portfolio, by: aliceID)
             Issue.record("the move onto bob's confirmed booking should be refused")
@@ -243,10 +243,10 @@ struct ConcurrencyTests {
             #expect(message.contains("CRM/MOVE") && message.contains("taken"), "\(message)")
         }
         let after = try alice.query("SELECT string_agg(code || ':' || coalesce(window_id::text, '-'), ',' ORDER BY id) FROM release")
-            .first?.decode(String.self, 0)
+            .first?.decode(String.self)
         #expect(before == after, "nothing of the refused resolution moved")
         #expect(try alice.query("SELECT count(*) FROM environment_booking WHERE lower(during) = $1", [base.addingTimeInterval(-2 * 86_400)])
-            .first?.decode(Int.self, 0) == 1, "alice's booking stays where it was")
+            .first?.decode(Int.self) == 1, "alice's booking stays where it was")
     }
 
     /// Windows CROWDED (capacity 1, in 30 days) and NEXT (capacity 2, a week later); groups CRM

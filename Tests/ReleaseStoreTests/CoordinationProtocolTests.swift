@@ -79,7 +79,8 @@ private struct ProtocolWorld {
             SELECT g.code || '/' || r.code, w.code, r.deploy_start FROM release r JOIN management_group g ON g.id = r.group_id
             LEFT JOIN service_window w ON w.id = r.window_id
             """).rows {
-            result[try row.decode(String.self, 0)] = Placed(window: try row.decode(String?.self, 1), start: try row.decode(Date?.self, 2))
+            let (release, window, start) = try row.decode((String, String?, Date?).self)
+            result[release] = Placed(window: window, start: start)
         }
         return result
     }
@@ -90,7 +91,8 @@ private struct ProtocolWorld {
             SELECT w.code, count(r.id)::int, w.capacity FROM service_window w
             LEFT JOIN release r ON r.window_id = w.id AND r.status NOT IN ('cancelled', 'closed') GROUP BY w.code, w.capacity
             """).rows {
-            result[try row.decode(String.self, 0)] = (try row.decode(Int.self, 1), try row.decode(Int.self, 2))
+            let (window, count, capacity) = try row.decode((String, Int, Int).self)
+            result[window] = (count, capacity)
         }
         return result
     }
@@ -102,14 +104,15 @@ private struct ProtocolWorld {
             SELECT g.code || '/' || r.code, p.decided_by FROM schedule_proposal p JOIN release r ON r.id = p.release_id
             JOIN management_group g ON g.id = r.group_id WHERE p.status = 'accepted'
             """).rows {
-            result[try row.decode(String.self, 0), default: []].append(try row.decode(String?.self, 1) ?? "")
+            let (release, decidedBy) = try row.decode((String, String?).self)
+            result[release, default: []].append(decidedBy ?? "")
         }
         return result
     }
 
     func pending() throws -> [(id: Int64, group: String)] {
         try owner.query("SELECT p.id, g.code FROM schedule_proposal p JOIN management_group g ON g.id = p.group_id WHERE p.status = 'pending' ORDER BY p.id")
-            .rows.map { (try $0.decode(Int64.self, 0), try $0.decode(String.self, 1)) }
+            .rows.map { try $0.decode((Int64, String).self) }
     }
 
     /// Releases whose deployment now overlaps a freeze or starts before now, among `moved`.
@@ -119,7 +122,7 @@ private struct ProtocolWorld {
             WHERE g.code || '/' || r.code = ANY ($1::text[])
               AND (r.deploy_start < now() OR EXISTS (SELECT 1 FROM change_freeze f WHERE f.environment_id IS NULL
                    AND tstzrange(f.starts_at, f.ends_at) && tstzrange(r.deploy_start, r.deploy_end)))
-            """, [Array(moved)]).rows.map { try $0.decode(String.self, 0) }
+            """, [Array(moved)]).rows.map { try $0.decode(String.self) }
     }
 }
 
@@ -209,7 +212,7 @@ struct CoordinationProtocolTests {
             }
             if allAccept, let promised {
                 allAcceptRuns += 1
-                let open = try world.owner.query("SELECT count(*)::int FROM schedule_proposal WHERE status IN ('pending', 'approved')").rows[0].decode(Int.self, 0)
+                let open = try world.owner.query("SELECT count(*)::int FROM schedule_proposal WHERE status IN ('pending', 'approved')").rows[0].decode(Int.self)
                 #expect(open == 0, "seed \(seed): \(open) moves left open")
                 let end = try world.state()
                 #expect(end == promised, "seed \(seed): end state differs from the promised plan")
@@ -279,7 +282,7 @@ struct CoordinationProtocolTests {
                                     SELECT w.code FROM service_window w JOIN release r ON r.window_id = w.id AND r.status NOT IN ('cancelled', 'closed')
                                     GROUP BY w.code, w.capacity HAVING count(*) > CASE WHEN w.code IN ('W1', 'W2') THEN 2 ELSE w.capacity END
                                     """).rows {
-                                    overfilled.add(try row.decode(String.self, 0))
+                                    overfilled.add(try row.decode(String.self))
                                 }
                             } while done.all.count < deciders.count
                         }
@@ -298,7 +301,7 @@ struct CoordinationProtocolTests {
             #expect(overfilled.all.isEmpty, "round \(round): over capacity: \(Set(overfilled.all))")
             #expect(try chain.windows() == CoordinationTests.promised, "round \(round)")
             let open = try chain.database.connect().query("SELECT count(*)::int FROM schedule_proposal WHERE status IN ('pending', 'approved')")
-            #expect(try open.rows[0].decode(Int.self, 0) == 0)
+            #expect(try open.rows[0].decode(Int.self) == 0)
         }
     }
 }

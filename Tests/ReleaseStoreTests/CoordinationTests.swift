@@ -53,14 +53,15 @@ struct ChainFixture {
         let db = try database.connect()
         var result: [String: String] = [:]
         for row in try db.query("SELECT g.code || '/' || r.code, w.code FROM release r JOIN management_group g ON g.id = r.group_id JOIN service_window w ON w.id = r.window_id").rows {
-            result[try row.decode(String.self, 0)] = try row.decode(String.self, 1)
+            let (release, window) = try row.decode((String, String).self)
+            result[release] = window
         }
         return result
     }
 
     func status(_ id: Int64) throws -> (String, String?) {
         let row = try #require(try database.connect().query("SELECT status, decision_reason FROM schedule_proposal WHERE id = $1", [id]).first)
-        return (try row.decode(String.self, 0), try row.decode(String?.self, 1))
+        return try row.decode((String, String?).self)
     }
 
     func drop() { fixture.drop() }
@@ -214,8 +215,7 @@ struct CoordinationTests {
                    (SELECT id FROM service_window WHERE code = 'W0'), (SELECT starts_at FROM service_window WHERE code = 'W0'),
                    (SELECT ends_at FROM service_window WHERE code = 'W0'), (SELECT id FROM release WHERE code = 'A')
             """).rows[0]
-        let (release, version, frozen) = (try ids.decode(Int64.self, 0), try ids.decode(Int.self, 1), try ids.decode(Int.self, 2))
-        let (start, end) = (try ids.decode(Date.self, 3), try ids.decode(Date.self, 4))
+        let (release, version, frozen, start, end, _) = try ids.decode((Int64, Int, Int, Date, Date, Int64).self)
         func move(_ fields: String) -> String {
             "[{\"release\":\(release),\"version\":\(version),\"reason\":\"to W3, a quiet night\",\(fields)}]"
         }
@@ -224,15 +224,15 @@ struct CoordinationTests {
         let stored = try crmDB.query("SELECT id, status FROM relplan_store_plan($1::jsonb, 'UTC')", [move("""
             "action":"move-window","window":\(frozen),"deploy_start":"\(stamp(start))","deploy_end":"\(stamp(end))"
             """)]).rows[0]
-        let id = try stored.decode(Int64.self, 0)
-        #expect(try stored.decode(String.self, 1) == "pending")
+        let id = try stored.decode(Int64.self, "id")
+        #expect(try stored.decode(String.self, "status") == "pending")
         let shown = try #require(try ScheduleStore(crmDB, deadlineZone: .gmt).proposals(group: "HR").first { $0.id == id })
         #expect(shown.from == "W1" && shown.to == "W0" && shown.action == "move-window")
         let decided = try decide(chain, "hr", id)
         #expect(decided.status == "stale" && (decided.detail?.contains("W0") == true || decided.detail?.contains("FREEZE") == true), "\(decided.detail ?? "")")
         #expect(try chain.windows()["HR/B"] == "W1")
         // Malformed moves of every action are refused outright (22023), nothing stored.
-        let before = try chain.database.connect().query("SELECT count(*) FROM schedule_proposal").rows[0].decode(Int.self, 0)
+        let before = try chain.database.connect().query("SELECT count(*) FROM schedule_proposal").rows[0].decode(Int.self)
         let malformed = [
             #""action":"move-window","window":null,"deploy_start":null,"deploy_end":null"#,
             "\"action\":\"move-window\",\"window\":\(frozen),\"deploy_start\":\"\(stamp(start))\",\"deploy_end\":\"\(stamp(end.addingTimeInterval(3600)))\"",
@@ -244,13 +244,12 @@ struct CoordinationTests {
         for fields in malformed {
             #expect(throws: PostgresError.self, "\(fields)") { try crmDB.query("SELECT * FROM relplan_store_plan($1::jsonb, 'UTC')", [move(fields)]) }
         }
-        #expect(try chain.database.connect().query("SELECT count(*) FROM schedule_proposal").rows[0].decode(Int.self, 0) == before)
+        #expect(try chain.database.connect().query("SELECT count(*) FROM schedule_proposal").rows[0].decode(Int.self) == before)
         // A viewer stores nothing; nobody writes the table directly.
         let (viewerDB, _) = try chain.connect("viewer")
         expectPermissionDenied("a viewer stores a plan") { _ = try viewerDB.query("SELECT * FROM relplan_store_plan('[]'::jsonb, 'UTC')") }
         expectPermissionDenied("a planner writes a proposal directly") {
             try crmDB.execute("UPDATE schedule_proposal SET status = 'pending', new_window_id = $1 WHERE id = $2", [frozen, id])
         }
-        _ = try ids.decode(Int64.self, 5)
     }
 }

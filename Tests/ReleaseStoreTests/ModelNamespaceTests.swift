@@ -27,7 +27,8 @@ struct ModelNamespaceTests {
         let shared = try Plans(admin).createModel(model("STANDARD", name: "Standard", criteria: ["cab-approved"]), source: "", group: nil, by: me)
         #expect(shared == (1, true))
         let ids = try admin.query("SELECT (SELECT id FROM management_group WHERE code = 'CRM'), (SELECT id FROM management_group WHERE code = 'HR')").first
-        return (f, try ids?.decode(Int.self, 0) ?? -1, try ids?.decode(Int.self, 1) ?? -1)
+        let pair = try ids?.decode((Int, Int).self)
+        return (f, pair?.0 ?? -1, pair?.1 ?? -1)
     }
 
     /// The model a plan was made from: its owner's group code (nil: shared), version and name.
@@ -36,7 +37,7 @@ struct ModelNamespaceTests {
             SELECT o.code, m.version, m.name FROM release_plan p JOIN management_group g ON g.id = p.group_id
             JOIN release_model m ON m.id = p.model_id LEFT JOIN management_group o ON o.id = m.group_id
             WHERE g.code = $1 AND p.code = $2
-            """, [group, plan]).first.map { (try $0.decode(String?.self, 0), try $0.decode(Int.self, 1), try $0.decode(String.self, 2)) }
+            """, [group, plan]).first.map { try $0.decode((String?, Int, String).self) }
     }
 
     @Test("the red team's attack: CRM's own gate-less STANDARD and a huge version change nothing for HR or the admins")
@@ -60,7 +61,7 @@ struct ModelNamespaceTests {
         try alice.execute(insert, [crm, gateless])
         try alice.execute(insert, [crm, gateless])
         #expect(try alice.query("SELECT version FROM release_model WHERE group_id = $1 AND code = 'STANDARD' ORDER BY version", [crm]).rows
-            .map { try $0.decode(Int.self, 0) } == [1, 2])
+            .map { try $0.decode(Int.self) } == [1, 2])
 
         // HR's next plan with --model STANDARD gets the shared model, CRM's gets its own.
         try Plans(bob).create(group: "HR", code: "HR-P", title: "", changeRef: nil, model: "STANDARD", by: try Identity.current(bob))
@@ -69,7 +70,7 @@ struct ModelNamespaceTests {
         #expect(try Self.planModel("CRM", "CRM-P", admin).map { "\($0.owner ?? "shared") v\($0.version) \($0.name)" } == "CRM v2 gate-less")
 
         // Nor can HR's plan be pointed at CRM's model through psql: a plan's model is shared or its own group's.
-        let crmModel = try #require(try admin.query("SELECT max(id) FROM release_model WHERE group_id = $1", [crm]).first?.decode(Int.self, 0))
+        let crmModel = try #require(try admin.query("SELECT max(id) FROM release_model WHERE group_id = $1", [crm]).first?.decode(Int.self))
         for (what, statement) in [
             ("creates a plan", "INSERT INTO release_plan (group_id, code, title, model_id) VALUES ($1, 'HR-X', '', $2)"),
             ("repoints a plan", "UPDATE release_plan SET model_id = $2 WHERE group_id = $1 AND code = 'HR-P'"),
@@ -111,8 +112,8 @@ struct ModelNamespaceTests {
         try Migrator(migrations: migrations).migrate(owner)
         // Shared versions continue from the shared ones; the stray plan is kept.
         try owner.execute("INSERT INTO release_model (code, name, definition, source) VALUES ('STANDARD', 'Standard', '{}', '')")
-        #expect(try owner.query("SELECT version FROM release_model WHERE group_id IS NULL ORDER BY version").rows.map { try $0.decode(Int.self, 0) } == [1, 2])
-        #expect(try owner.query("SELECT count(*) FROM release_plan WHERE model_id IS NOT NULL").first?.decode(Int.self, 0) == 1)
+        #expect(try owner.query("SELECT version FROM release_model WHERE group_id IS NULL ORDER BY version").rows.map { try $0.decode(Int.self) } == [1, 2])
+        #expect(try owner.query("SELECT count(*) FROM release_plan WHERE model_id IS NOT NULL").first?.decode(Int.self) == 1)
         // CRM's own code has run out: a clear refusal for CRM only.
         let exhausted = #expect(throws: PostgresError.self) {
             try owner.execute("INSERT INTO release_model (code, group_id, name, definition, source) SELECT 'STANDARD', id, 'x', '{}', '' FROM management_group WHERE code = 'CRM'")
@@ -141,7 +142,7 @@ struct ModelNamespaceTests {
             let named = Int(next() % 2_000_000_000) + 1
             let version = try superuser.query("""
                 INSERT INTO release_model (code, version, group_id, name, definition, source) VALUES ($1, $2, $3, 'm', '{}', '') RETURNING version
-                """, [code, named, owner]).first?.decode(Int.self, 0)
+                """, [code, named, owner]).first?.decode(Int.self)
             let key = "\(owner.map(String.init) ?? "-"):\(code)"
             expected[key, default: 0] += 1
             #expect(version == expected[key], "\(key): got \(String(describing: version))")

@@ -172,7 +172,7 @@ extension PolicyFixture {
                 guard let row = result.first else {
                     throw PostgresError(kind: .client, message: "fixture statement returned no id", statement: sql)
                 }
-                return try row.decode(Int.self, 0)
+                return try row.decode(Int.self)
             }
             let group = "INSERT INTO management_group (code, name) VALUES ($1, $2) RETURNING id"
             let crm = try id(group, ["CRM", "Customer relations"])
@@ -347,6 +347,6 @@ extension Connection {
     }
 
     func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
-        try query(sql, parameters).first?.decode(Int.self, 0) ?? -1
+        try query(sql, parameters).first?.decode(Int.self) ?? -1
     }
 }

@@ -306,7 +306,7 @@ struct PolicyMatrixTests {
             let tables = try superuser.query("""
                 SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
                 ORDER BY 1
-                """).rows.map { try $0.decode(String.self, 0) }
+                """).rows.map { try $0.decode(String.self) }
             // Who may lock beyond ACCESS SHARE: the writers of group-owned tables (relplan_writer,
             // which the admins hold too), the admins on the tables only they manage, nobody elsewhere.
             let groupOwned: Set<String> = ["membership", "target", "release_model", "release_plan", "plan_stakeholder", "release",
@@ -338,7 +338,7 @@ struct PolicyMatrixTests {
                 FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) AS a JOIN pg_roles r ON r.oid = a.grantee
                 WHERE c.relnamespace = 'public'::regnamespace AND a.privilege_type <> 'SELECT'
                   AND r.rolname NOT IN ('relplan_writer', 'relplan_admin') AND a.grantee <> c.relowner
-                """).rows.map { try $0.decode(String.self, 0) }
+                """).rows.map { try $0.decode(String.self) }
             #expect(loose.isEmpty, "table-level privileges beyond SELECT outside relplan_writer/relplan_admin: \(loose)")
         }
     }
@@ -352,7 +352,7 @@ struct PolicyMatrixTests {
                    EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = a.attrelid AND c.contype = 'p' AND a.attnum = ANY (c.conkey))
             FROM pg_attribute a WHERE a.attrelid = ('public.' || $1)::regclass AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attnum
-            """, [table]).rows.map { (try $0.decode(String.self, 0), try $0.decode(Bool.self, 1), try $0.decode(Bool.self, 2), try $0.decode(Bool.self, 3)) }
+            """, [table]).rows.map { try $0.decode((String, Bool, Bool, Bool).self) }
     }
 
     @Test("every role × table × column: who may name a column in INSERT and UPDATE")
@@ -530,7 +530,7 @@ struct PolicyMatrixTests {
             let superuser = try f.superuser()
             _ = try f.connect(.releaseManager).query("SELECT * FROM relplan_decide($1, false, 'no', '{}', 'UTC')", [f.proposal])
             let decided = try #require(try superuser.query("SELECT decided_by, decided_at IS NOT NULL FROM schedule_proposal WHERE id = $1", [f.proposal]).first)
-            #expect(try decided.decode(String.self, 0) == f.login(.releaseManager) && decided.decode(Bool.self, 1))
+            #expect(try decided.decode((String, Bool).self) == (f.login(.releaseManager), true))
         }
     }
 }
@@ -620,7 +620,7 @@ struct PolicyEscapeTests {
                 "SELECT rolcanlogin, pg_has_role(rolname, 'relplan_user', 'MEMBER'), pg_has_role(rolname, 'relplan_admin', 'MEMBER') FROM pg_roles WHERE rolname = $1",
                 [newcomer])
             let row = try #require(granted.first)
-            #expect(try row.decode(Bool.self, 0) && row.decode(Bool.self, 1) && row.decode(Bool.self, 2), "admin creates an admin login")
+            #expect(try row.decode((Bool, Bool, Bool).self) == (true, true, true), "admin creates an admin login")
             let admins = try superuser.count(
                 "SELECT count(*) FROM unnest($1::text[]) AS r(name) WHERE pg_has_role(r.name, 'relplan_admin', 'MEMBER')",
                 [Actor.allCases.filter { $0 != .admin }.map(f.login)])
@@ -736,7 +736,7 @@ struct PolicyEscapeTests {
             func lastEntry(_ table: String) throws -> (login: String, actingRole: String, operation: String, group: Int?) {
                 let row = try #require(try superuser.query(
                     "SELECT login, acting_role, operation, group_id FROM audit_log WHERE table_name = $1 ORDER BY id DESC LIMIT 1", [table]).first)
-                return (try row.decode(String.self, 0), try row.decode(String.self, 1), try row.decode(String.self, 2), try row.decode(Int?.self, 3))
+                return try row.decode((String, String, String, Int?).self)
             }
 
             try f.connect(.manager).execute("UPDATE release SET title = 'audited' WHERE id = $1", [f.crmOpen])
@@ -806,19 +806,19 @@ struct PolicyEscapeTests {
 
             let releaseID = try #require(try manager.query(
                 "INSERT INTO release (group_id, plan_id, code, title) VALUES ($1, $2, 'R-QUOTE', $3) RETURNING id",
-                [f.crm, f.crmPlan, title]).first?.decode(Int.self, 0))
+                [f.crm, f.crmPlan, title]).first?.decode(Int.self))
             try manager.execute("INSERT INTO plan_stakeholder (group_id, plan_id, name, role) VALUES ($1, $2, $3, $4)", [f.crm, f.crmPlan, stakeholder, title])
             try f.connect(.member).execute("INSERT INTO deviation (group_id, release_id, severity, text) VALUES ($1, $2, 'low', $3)", [f.crm, f.crmOpen, deviation])
             try manager.execute("INSERT INTO membership (group_id, role_name, role) VALUES ($1, $2, 'viewer')", [f.crm, person])
             let admin = try f.connect(.admin)
             try admin.execute("INSERT INTO management_group (code, name) VALUES ('FIN', $1)", [groupName])
 
-            #expect(try superuser.query("SELECT title FROM release WHERE id = $1", [releaseID]).first?.decode(String.self, 0) == title)
+            #expect(try superuser.query("SELECT title FROM release WHERE id = $1", [releaseID]).first?.decode(String.self) == title)
             #expect(try superuser.count("SELECT count(*) FROM release") == releasesBefore + 1)
             #expect(try superuser.count("SELECT count(*) FROM plan_stakeholder WHERE name = $1 AND role = $2", [stakeholder, title]) == 1)
             #expect(try superuser.count("SELECT count(*) FROM deviation WHERE text = $1", [deviation]) == 1)
             #expect(try superuser.count("SELECT count(*) FROM membership WHERE role_name = $1", [person]) == 1)
-            #expect(try superuser.query("SELECT name FROM management_group WHERE code = 'FIN'").first?.decode(String.self, 0) == groupName)
+            #expect(try superuser.query("SELECT name FROM management_group WHERE code = 'FIN'").first?.decode(String.self) == groupName)
             #expect(try superuser.count("SELECT count(*) FROM management_group") == 4)
             #expect(try superuser.count("SELECT count(*) FROM audit_log WHERE table_name = 'release' AND new_row ->> 'title' = $1", [title]) == 1)
 

@@ -12,7 +12,7 @@ func auditedTables(_ db: Connection) throws -> [(table: String, key: [String])] 
         SELECT c.relname::text, array_remove(string_to_array(encode(t.tgargs, 'escape'), '\\000'), '')
         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
         WHERE t.tgname = 'audit_update' ORDER BY c.relname
-        """).rows.map { (try $0.decode(String.self, 0), try $0.decode([String].self, 1)) }
+        """).rows.map { try $0.decode((String, [String]).self) }
 }
 
 /// An expression that changes a column's value, whatever its type, for an UPDATE's SET.
@@ -44,7 +44,7 @@ struct SecurityTests {
                 JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
                 WHERE c.relkind = 'r' AND c.relrowsecurity AND a.attnum > 0 AND NOT a.attisdropped AND a.attname ~ '_by$'
                   AND coalesce(col_description(a.attrelid, a.attnum), '') NOT LIKE 'set by the database:%'
-                """).rows.map { try $0.decode(String.self, 0) }
+                """).rows.map { try $0.decode(String.self) }
             #expect(unmarked.isEmpty, "attribution columns the database does not set: \(unmarked)")
             let columns = try superuser.query("""
                 SELECT c.relname::text, a.attname::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
@@ -52,7 +52,7 @@ struct SecurityTests {
                 WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
                   AND col_description(a.attrelid, a.attnum) LIKE 'set by the database:%'
                 ORDER BY 1, 2
-                """).rows.map { (try $0.decode(String.self, 0), try $0.decode(String.self, 1)) }
+                """).rows.map { try $0.decode((String, String).self) }
             #expect(columns.count >= 25, "only \(columns.count) columns marked")
             for required in ["environment_booking.exclusive", "release.row_version", "environment_booking.booked_by",
                              "release_criterion.checked_by", "deviation.recorded_by", "schedule_proposal.proposed_by",
@@ -106,7 +106,7 @@ struct SecurityTests {
         try withPolicyFixture { f in
             let superuser = try f.superuser()
             func value(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> String? {
-                try superuser.query(sql, parameters).first?.decode(String?.self, 0)
+                try superuser.query(sql, parameters).first?.decode(String?.self)
             }
             let member = try f.connect(.member)
             try member.execute("UPDATE deviation SET resolution = 'fixed' WHERE id = $1", [f.openDeviation])
@@ -149,7 +149,8 @@ struct SecurityTests {
                         SELECT format_type(a.atttypid, a.atttypmod), a.attidentity <> '' FROM pg_attribute a
                         WHERE a.attrelid = ('public.' || $1)::regclass AND a.attname = $2
                         """, [table, column]).first)
-                    let change = changed(column, type: try row.decode(String.self, 0), identity: try row.decode(Bool.self, 1))
+                    let (type, identity) = try row.decode((String, Bool).self)
+                    let change = changed(column, type: type, identity: identity)
                     let statement = Statement("UPDATE \(table) SET \(quotedIdentifier(column)) = \(change)")
                     for actor in Actor.allCases {
                         let outcome = try #require(connections[actor]).attempt(statement)
@@ -181,7 +182,7 @@ struct SecurityTests {
                 #expect(try superuser.execute(attempt.sql, attempt.parameters) == 1)
                 let rows = try superuser.query("""
                     SELECT row_key, old_row IS NOT NULL, new_row IS NOT NULL FROM audit_log WHERE id > $1 AND table_name = $2 ORDER BY row_key
-                    """, [before, attempt.table]).rows.map { (try $0.decode(String.self, 0), try $0.decode(Bool.self, 1), try $0.decode(Bool.self, 2)) }
+                    """, [before, attempt.table]).rows.map { try $0.decode((String, Bool, Bool).self) }
                 #expect(rows.count == 2, "\(attempt.table): \(rows)")
                 #expect(rows.contains { $0.0 == attempt.old && $0.1 && !$0.2 }, "\(attempt.table): the old row alone is missing: \(rows)")
                 #expect(rows.contains { $0.0 != attempt.old && !$0.1 && $0.2 }, "\(attempt.table): the new row alone is missing: \(rows)")
@@ -253,26 +254,26 @@ struct SecurityTests {
                 if !bulk.setup.isEmpty { try superuser.execute(bulk.setup, simple: true) }
                 let before = try superuser.count("SELECT coalesce(max(id), 0) FROM audit_log")
                 #expect(try superuser.execute(SQL(unsafeSQL: bulk.insert)) == 150, "\(table): the bulk insert")
-                let written = try superuser.query(SQL(unsafeSQL: "SELECT to_jsonb(t) FROM \(table) t WHERE \(bulk.rows)")).rows.map { try $0.decode(String.self, 0) }
+                let written = try superuser.query(SQL(unsafeSQL: "SELECT to_jsonb(t) FROM \(table) t WHERE \(bulk.rows)")).rows.map { try $0.decode(String.self) }
                 #expect(written.count == 150)
                 #expect(try superuser.execute(SQL(unsafeSQL: "UPDATE \(table) SET \(bulk.update) WHERE \(bulk.rows)")) == 150, "\(table): the update")
-                let updated = try superuser.query(SQL(unsafeSQL: "SELECT to_jsonb(t) FROM \(table) t WHERE \(bulk.rows)")).rows.map { try $0.decode(String.self, 0) }
+                let updated = try superuser.query(SQL(unsafeSQL: "SELECT to_jsonb(t) FROM \(table) t WHERE \(bulk.rows)")).rows.map { try $0.decode(String.self) }
                 #expect(try superuser.execute(SQL(unsafeSQL: "DELETE FROM \(table) WHERE \(bulk.rows)")) == 150, "\(table): the delete")
                 func trail(_ operation: String, _ column: String = "r") throws -> [String] {
                     try superuser.query("""
                         SELECT \(column)::text FROM audit_log a CROSS JOIN LATERAL relplan_audit_rows(a.id) AS r
                         WHERE a.id > $1 AND a.table_name = $2 AND a.operation = $3
-                        """, [before, table, operation]).rows.map { try $0.decode(String.self, 0) }
+                        """, [before, table, operation]).rows.map { try $0.decode(String.self) }
                 }
                 // jsonb text is canonical: the same values print the same.
                 let normalise = { (rows: [String]) throws -> [String] in
-                    try rows.map { try superuser.query("SELECT $1::jsonb::text", [$0]).first?.decode(String.self, 0) ?? "" }.sorted()
+                    try rows.map { try superuser.query("SELECT $1::jsonb::text", [$0]).first?.decode(String.self) ?? "" }.sorted()
                 }
                 #expect(try normalise(trail("INSERT")) == normalise(written), "\(table): the trail of the bulk insert lacks values")
                 #expect(try normalise(trail("DELETE")) == normalise(updated), "\(table): the trail of the bulk delete lacks values")
                 let changes = try superuser.query("""
                     SELECT new_row::text FROM audit_log WHERE id > $1 AND table_name = $2 AND operation = 'UPDATE'
-                    """, [before, table]).rows.map { try $0.decode(String?.self, 0) ?? "" }
+                    """, [before, table]).rows.map { try $0.decode(String?.self) ?? "" }
                 let expectedChanges = bulk.update == "group_id = group_id" ? [] : updated
                 #expect(try normalise(changes) == normalise(expectedChanges), "\(table): the updates' new values")
                 let bulkEntries = try superuser.count(
@@ -296,7 +297,7 @@ struct SecurityTests {
                 GRANT \(quotedIdentifier(alias)) TO \(quotedIdentifier(f.login(.manager)));
                 """, simple: true)
             defer { _ = try? cluster.execute("DROP ROLE IF EXISTS \(quotedIdentifier(admin)), \(quotedIdentifier(alias))", simple: true) }
-            let owner = try f.superuser().query("SELECT tableowner::text FROM pg_tables WHERE tablename = 'membership'").first?.decode(String.self, 0) ?? "?"
+            let owner = try f.superuser().query("SELECT tableowner::text FROM pg_tables WHERE tablename = 'membership'").first?.decode(String.self) ?? "?"
             let add = "INSERT INTO membership (group_id, role_name, role) VALUES ($1, $2, $3)"
             var attempts: [(Actor, String, Statement, String)] = []
             for role in ["relplan_user", "relplan_admin", "pg_monitor", admin, "nobody-at-all", owner] {
@@ -443,10 +444,10 @@ struct SecurityTests {
             let manager = try f.connect(.manager)
             try manager.execute("BEGIN", simple: true)
             try manager.execute("INSERT INTO release (group_id, plan_id, code) VALUES ($1, $2, 'R-IMPORTED')", [f.crm, f.crmPlan])
-            let batch = try #require(try manager.query("SELECT relplan_record_import('crm.csv', 'ab', 1, 1, 0, 0, 0)").first?.decode(Int.self, 0))
+            let batch = try #require(try manager.query("SELECT relplan_record_import('crm.csv', 'ab', 1, 1, 0, 0, 0)").first?.decode(Int.self))
             try manager.execute("COMMIT", simple: true)
             let row = try #require(try superuser.query("SELECT group_ids, imported_by FROM import_batch WHERE id = $1", [batch]).first)
-            #expect(try row.decode([Int].self, 0) == [f.crm] && row.decode(String.self, 1) == f.login(.manager))
+            #expect(try row.decode([Int].self, "group_ids") == [f.crm] && row.decode(String.self, "imported_by") == f.login(.manager))
             // A second transaction that wrote nothing records nothing.
             #expect(manager.attempt(Statement("SELECT relplan_record_import('crm.csv', 'ab', 1, 1, 0, 0, 0)")) == .denied)
             #expect(manager.attempt(Statement("UPDATE import_batch SET rows = 0 WHERE id = $1", [batch])) == .denied)

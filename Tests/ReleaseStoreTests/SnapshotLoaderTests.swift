@@ -36,15 +36,15 @@ struct SnapshotLoaderTests {
         try db.execute("VACUUM (TRUNCATE false) release, release_package, release_unit", simple: true)
         try load()
         let stats = try #require(try db.query("SELECT reltuples, relpages FROM pg_class WHERE relname = 'release_unit'").first)
-        #expect(try stats.decode(Double.self, 0) == 0 && stats.decode(Int.self, 1) > 0)
+        #expect(try stats.decode(Double.self, "reltuples") == 0 && stats.decode(Int.self, "relpages") > 0)
         try db.execute("SET statement_timeout = '3s'", simple: true)
         try db.execute("SET enable_nestloop = on", simple: true)
         let snapshot = try SnapshotLoader(db, deadlineZone: TimeZone(identifier: "UTC")!).load()
         #expect(snapshot.releases.count == 1000)
         // The setting is the caller's again afterwards.
-        #expect(try db.query("SELECT current_setting('enable_nestloop')").first?.decode(String.self, 0) == "on")
+        #expect(try db.query("SELECT current_setting('enable_nestloop')").first?.decode(String.self) == "on")
         try db.execute("SET enable_nestloop = off", simple: true)
         let pairs = try db.query("SELECT count(*) FROM (SELECT DISTINCT p.release_id, u.target_code FROM release_unit u JOIN release_package p ON p.id = u.package_id) s")
-        #expect(try snapshot.releases.map(\.targets.count).reduce(0, +) == pairs.first?.decode(Int.self, 0))
+        #expect(try snapshot.releases.map(\.targets.count).reduce(0, +) == pairs.first?.decode(Int.self))
     }
 }
