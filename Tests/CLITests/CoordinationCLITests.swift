@@ -54,14 +54,15 @@ private struct Quarter {
         return try f.database.connect().query("""
             SELECT p.id FROM schedule_proposal p JOIN release r ON r.id = p.release_id JOIN management_group g ON g.id = r.group_id
             WHERE g.code = $1 AND r.code = $2 ORDER BY p.id DESC LIMIT 1
-            """, [parts[0], parts[1]]).rows[0].decode(Int64.self, 0)
+            """, [parts[0], parts[1]]).rows[0].decode(Int64.self)
     }
 
     func windows() throws -> [String: String] {
         var result: [String: String] = [:]
         for row in try f.database.connect().query(
             "SELECT g.code || '/' || r.code, w.code FROM release r JOIN management_group g ON g.id = r.group_id JOIN service_window w ON w.id = r.window_id").rows {
-            result[try row.decode(String.self, 0)] = try row.decode(String.self, 1)
+            let (release, window) = try row.decode((String, String).self)
+            result[release] = window
         }
         return result
     }
@@ -172,12 +173,12 @@ struct CoordinationCLITests {
         try f.run("asa", "plan", "create", "LÖN", "P", "--title", "P")
         for code in ["Lön-1", "Lön-2"] { try f.run("asa", "release", "create", "LÖN", code, "--plan", "P", "--window", "W0") }
         // A rule the resolver knows nothing of: nothing may leave W0.
-        try f.database.connect().execute("ALTER TABLE release ADD CONSTRAINT stays_in_w0 CHECK (window_id = \(try f.database.connect().query("SELECT id FROM service_window WHERE code = 'W0'").rows[0].decode(Int.self, 0)))", simple: true)
+        try f.database.connect().execute("ALTER TABLE release ADD CONSTRAINT stays_in_w0 CHECK (window_id = \(try f.database.connect().query("SELECT id FROM service_window WHERE code = 'W0'").rows[0].decode(Int.self)))", simple: true)
         let refused = try f.run("asa", "schedule", "resolve", "--apply")
         #expect(refused.status == 65, "\(refused)")
         #expect(refused.stderr.contains("the plan was computed again and refused each time") && refused.stderr.contains("retrying will not help"), "\(refused)")
         let moved = try f.database.connect().query("SELECT count(*)::int FROM release r JOIN service_window w ON w.id = r.window_id WHERE w.code = 'W0'")
-        #expect(try moved.rows[0].decode(Int.self, 0) == 2)
-        #expect(try f.database.connect().query("SELECT count(*)::int FROM schedule_proposal").rows[0].decode(Int.self, 0) == 0)
+        #expect(try moved.rows[0].decode(Int.self) == 2)
+        #expect(try f.database.connect().query("SELECT count(*)::int FROM schedule_proposal").rows[0].decode(Int.self) == 0)
     }
 }

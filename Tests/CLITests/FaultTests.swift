@@ -25,7 +25,7 @@ struct FaultTests {
     private func windows(_ f: PlanningFixture) throws -> [String] {
         try f.database.connect().query("""
             SELECT r.code || '@' || w.code FROM release r JOIN service_window w ON w.id = r.window_id ORDER BY r.code
-            """).rows.map { try $0.decode(String.self, 0) }
+            """).rows.map { try $0.decode(String.self) }
     }
 
     /// Starts relplan in the background and returns the process and its output pipe.
@@ -49,7 +49,7 @@ struct FaultTests {
         for _ in 0..<200 {
             if let pid = try db.query("""
                 SELECT pid FROM pg_stat_activity WHERE usename = $1 AND wait_event_type IN ('Lock', 'LWLock') LIMIT 1
-                """, [user]).first?.decode(Int32.self, 0) {
+                """, [user]).first?.decode(Int32.self) {
                 return pid
             }
             Thread.sleep(forTimeInterval: 0.02)
@@ -126,7 +126,7 @@ struct FaultTests {
         try stranger.execute("SELECT pg_advisory_lock(7218)")
         let holder = try f.database.connect()
         try holder.execute("BEGIN", simple: true)
-        #expect(try holder.query("SELECT got FROM relplan_nightly_lock()").first?.decode(Bool.self, 0) == true)
+        #expect(try holder.query("SELECT got FROM relplan_nightly_lock()").first?.decode(Bool.self) == true)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relplan-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let started = Date()

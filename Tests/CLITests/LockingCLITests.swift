@@ -33,7 +33,7 @@ struct LockingCLITests {
         try admin.execute(member, [f.login("vera"), "viewer", "CRM"])
         try admin.execute(member, [f.login("bob"), "manager", "HR"])
         let environment = try #require(try admin.query(
-            "INSERT INTO environment (code, name, capacity) VALUES ('TEST', 'Test', 2) RETURNING id").first?.decode(Int.self, 0))
+            "INSERT INTO environment (code, name, capacity) VALUES ('TEST', 'Test', 2) RETURNING id").first?.decode(Int.self))
         let base = Date().addingTimeInterval(30 * 86_400)
         try f.addCrowdedWindows(at: base, admin)
         try expectOK(f.run("alice", "plan", "create", "CRM", "P", "--title", "P"))
@@ -111,11 +111,11 @@ struct LockingCLITests {
             try db.execute(SQL(unsafeSQL: keys))
             // And a transaction that reads and "locks" rows, open throughout: RLS lets it lock none.
             try db.execute("BEGIN", simple: true)
-            let locked = try db.query("SELECT count(*) FROM (SELECT 1 FROM release FOR UPDATE) AS l").first?.decode(Int.self, 0)
+            let locked = try db.query("SELECT count(*) FROM (SELECT 1 FROM release FOR UPDATE) AS l").first?.decode(Int.self)
             #expect(locked == 0, "\(attacker) locked \(locked ?? -1) release rows")
             try db.execute("LOCK TABLE release, environment_booking IN ACCESS SHARE MODE", simple: true)
             let held = try superuser.query("SELECT count(*) FROM pg_locks WHERE pid = $1 AND locktype = 'advisory' AND granted",
-                                           [try #require(try db.query("SELECT pg_backend_pid()").first?.decode(Int.self, 0))]).first?.decode(Int.self, 0)
+                                           [try #require(try db.query("SELECT pg_backend_pid()").first?.decode(Int.self))]).first?.decode(Int.self)
             #expect(held == 8, "\(attacker) holds \(held ?? -1) advisory locks")
 
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relplan-locks-\(UUID().uuidString)")
@@ -133,10 +133,10 @@ struct LockingCLITests {
             db.close()
         }
         // Both confirmations were made and the scheduler moved releases out of the crowded window.
-        #expect(try superuser.query("SELECT count(*) FROM environment_booking WHERE status = 'confirmed'").first?.decode(Int.self, 0) == 2)
+        #expect(try superuser.query("SELECT count(*) FROM environment_booking WHERE status = 'confirmed'").first?.decode(Int.self) == 2)
         #expect(try superuser.query("""
             SELECT count(*) FROM release r JOIN service_window w ON w.id = r.window_id WHERE w.code = 'CROWDED'
-            """).first?.decode(Int.self, 0) == 1)
+            """).first?.decode(Int.self) == 1)
     }
 
     @Test("a writer holding LOCK TABLE: every command fails fast with 75, names the holder and says retry; the default lock_timeout is 10 s")
@@ -225,7 +225,7 @@ struct LockingCLITests {
         let admin = try f.database.connect(user: f.login("admin"))
         let lock = "LOCK TABLE release IN SHARE MODE NOWAIT"
         func isWriter() throws -> Bool {
-            try admin.query("SELECT pg_has_role($1, 'relplan_writer', 'MEMBER')", [f.login("vera")]).first?.decode(Bool.self, 0) ?? false
+            try admin.query("SELECT pg_has_role($1, 'relplan_writer', 'MEMBER')", [f.login("vera")]).first?.decode(Bool.self) ?? false
         }
         #expect(refusal(vera, lock) == "42501")
         #expect(try !isWriter())

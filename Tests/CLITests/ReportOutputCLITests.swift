@@ -119,7 +119,7 @@ struct ReportOutputCLITests {
         // The store: one row per calendar and event, readable by everyone, written by nobody directly.
         let viewer = try p.f.database.connect(user: p.f.login("bob"))
         let rows = try viewer.query("SELECT sequence FROM calendar_event_sequence WHERE calendar = '' AND uid = 'deployment-CRM/D@relplan'").rows
-        #expect(try rows.first?.decode(Int.self, 0) == third["deployment-CRM/D@relplan"]?.sequence)
+        #expect(try rows.first?.decode(Int.self) == third["deployment-CRM/D@relplan"]?.sequence)
         for statement in ["INSERT INTO calendar_event_sequence VALUES ('', 'x@relplan', 'f', 0, now())",
                           "UPDATE calendar_event_sequence SET sequence = 0", "DELETE FROM calendar_event_sequence"] {
             expectPermissionDenied(statement) { try viewer.execute(SQL(unsafeSQL: statement)) }

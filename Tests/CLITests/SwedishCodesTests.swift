@@ -73,12 +73,12 @@ struct SwedishCodesTests {
 
         // Stored in NFC: the decomposed and the composed spellings are one package, one group.
         let db = try f.database.connect()
-        let packages = try db.query("SELECT code FROM release_package ORDER BY code").rows.map { try $0.decode(String.self, 0) }
+        let packages = try db.query("SELECT code FROM release_package ORDER BY code").rows.map { try $0.decode(String.self) }
         #expect(packages.map { Array($0.utf8) } == ["förmåner", "kärna"].map { Array($0.utf8) })
-        #expect(try db.query("SELECT count(*) FROM release_unit").first?.decode(Int.self, 0) == 3)
+        #expect(try db.query("SELECT count(*) FROM release_unit").first?.decode(Int.self) == 3)
         #expect(try db.query("SELECT count(*) FROM management_group WHERE code = 'LÖN' AND code IS NFC NORMALIZED").first?
-            .decode(Int.self, 0) == 1)
-        #expect(try db.query("SELECT count(*) FROM target WHERE code = 'srv-lön-01'").first?.decode(Int.self, 0) == 1)
+            .decode(Int.self) == 1)
+        #expect(try db.query("SELECT count(*) FROM target WHERE code = 'srv-lön-01'").first?.decode(Int.self) == 1)
 
         // The CLI finds codes typed either way, and suggests the nearest one.
         let shown = ok(try f.run("alice", "release", "show", "\(Self.decomposedLÖN)/A\u{030A}rsskifte-2027"))
@@ -155,10 +155,10 @@ struct SwedishCodesTests {
             // Refused by the code's CHECK, not by anything else that could go wrong with the statement.
             #expect(sqlStateOf { try db.execute("INSERT INTO management_group (code, name) VALUES ($1, 'x')", [code]) } == "23514",
                     "INSERT \(code.debugDescription)")
-            #expect(try db.query("SELECT relplan_is_code($1)", [code]).first?.decode(Bool.self, 0) == false, "\(code.debugDescription)")
+            #expect(try db.query("SELECT relplan_is_code($1)", [code]).first?.decode(Bool.self) == false, "\(code.debugDescription)")
         }
         try db.execute("INSERT INTO management_group (code, name) VALUES ('Årsskifte-grupp', 'x')")
-        #expect(try db.query("SELECT relplan_is_code($1)", ["中文.工资_2"]).first?.decode(Bool.self, 0) == true)
+        #expect(try db.query("SELECT relplan_is_code($1)", ["中文.工资_2"]).first?.decode(Bool.self) == true)
 
         // The importer: one bad code per row, each named with its line and field.
         let csv = """
@@ -187,7 +187,7 @@ struct SwedishCodesTests {
         #expect(skipped.status == 0 || skipped.status == 65, "\(skipped)")
         let written = try String(contentsOfFile: rejects, encoding: .utf8)
         #expect(written.contains("R 1") && written.contains("kär'na") && !written.contains("Årsskifte-2027"), "\(written)")
-        #expect(try db.query("SELECT code FROM release_package").rows.map { Array(try $0.decode(String.self, 0).utf8) }
+        #expect(try db.query("SELECT code FROM release_package").rows.map { Array(try $0.decode(String.self).utf8) }
             == [Array("kärna".utf8)])
     }
 }

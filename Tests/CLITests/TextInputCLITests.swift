@@ -49,7 +49,7 @@ struct TextInputCLITests {
         expectOK(try f.run("alice", "release", "create", "CRM", "R1", "--plan", "P1", "--title", String(repeating: "é", count: 200)))
         expectOK(try f.run("alice", "release", "create", "CRM", "R2", "--plan", "P1", "--title", "First\r\nSecond"))
         let db = try f.database.connect()
-        let title = try db.query("SELECT title FROM release WHERE code = 'R2'").first?.decode(String.self, 0)
+        let title = try db.query("SELECT title FROM release WHERE code = 'R2'").first?.decode(String.self)
         #expect(title == "First\nSecond")
         let evaluation = try f.run("alice", "release", "evaluate", "CRM/R1", "--text", String(repeating: "e", count: 10001))
         #expect(evaluation.status == 64 && evaluation.stderr.contains("--text: an evaluation is at most 10000 characters long"), "\(evaluation)")
@@ -89,7 +89,7 @@ struct TextInputCLITests {
               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype IN ('c', 'f')
                                 AND a.attnum = ANY (k.conkey))
             ORDER BY 1, 2
-            """).rows.map { "\(try $0.decode(String.self, 0)).\(try $0.decode(String.self, 1))" }
+            """).rows.map { "\(try $0.decode(String.self, "relname")).\(try $0.decode(String.self, "attname"))" }
             .filter { !systemTables.contains(String($0.prefix(while: { $0 != "." }))) }
         // Codes that are foreign keys to target's code (first-hour's rule, limited there).
         let codeColumns: Set<String> = ["release_unit.target_code", "target.part_of"]
@@ -101,11 +101,10 @@ struct TextInputCLITests {
             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.conkey[1]
             WHERE k.conname = c.relname || '_' || a.attname || '_text' ORDER BY 1, 2
             """).rows.map { row -> (Limited, Bool) in
-                let definition = try row.decode(String.self, 2)
+                let (table, column, definition, validated) = try row.decode((String, String, String, Bool).self)
                 let limit = Int(definition.split(separator: "<= ").last?.prefix(while: \.isNumber) ?? "") ?? -1
                 let rule = definition.contains("x01-\\x09") ? "lines" : definition.contains("x01-\\x1f") ? "line" : "length"
-                return (Limited(table: try row.decode(String.self, 0), column: try row.decode(String.self, 1), limit: limit, rule: rule),
-                        try row.decode(Bool.self, 3))
+                return (Limited(table: table, column: column, limit: limit, rule: rule), validated)
             }
         #expect(limited.count >= 38, "\(limited.count) text CHECKs")
         #expect(limited.allSatisfy { $0.1 }, "every text CHECK is validated on a fresh database")
@@ -116,12 +115,12 @@ struct TextInputCLITests {
             try db.execute("DROP TABLE IF EXISTS pg_temp.probe; CREATE TEMP TABLE probe (LIKE \"\(column.table)\" INCLUDING CONSTRAINTS)", simple: true)
             let notNull = try db.query("""
                 SELECT attname FROM pg_attribute WHERE attrelid = 'pg_temp.probe'::regclass AND attnum > 0 AND attnotnull
-                """).rows.map { try $0.decode(String.self, 0) }
+                """).rows.map { try $0.decode(String.self) }
             for name in notNull { try db.execute("ALTER TABLE pg_temp.probe ALTER COLUMN \"\(name)\" DROP NOT NULL", simple: true) }
             // Only the column's own text CHECK (a table CHECK such as deviation's "resolved with a time" stays out).
             let others = try db.query("""
                 SELECT conname FROM pg_constraint WHERE conrelid = 'pg_temp.probe'::regclass AND contype = 'c' AND conname <> $1
-                """, ["\(column.table)_\(column.column)_text"]).rows.map { try $0.decode(String.self, 0) }
+                """, ["\(column.table)_\(column.column)_text"]).rows.map { try $0.decode(String.self) }
             for name in others { try db.execute("ALTER TABLE pg_temp.probe DROP CONSTRAINT \"\(name)\"", simple: true) }
             let insert = "INSERT INTO pg_temp.probe (\"\(column.column)\") VALUES ($1)"
             // Refused by the CHECK (true) or stored (false); any other failure is recorded, so that
@@ -208,7 +207,7 @@ struct TextInputCLITests {
         defer { _ = try? owner.execute("DROP ROLE IF EXISTS \"\(login)\"", simple: true) }
         expectOK(try f.run("admin", "user", "create", login, "--password-file", file.path))
 
-        let stored = try owner.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [login]).first?.decode(String?.self, 0)
+        let stored = try owner.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [login]).first?.decode(String?.self)
         #expect(stored?.hasPrefix("SCRAM-SHA-256$4096:") == true, "\(stored ?? "nil")")
         #expect(stored.map(Connection.isSCRAMVerifier) == true)
         #expect(stored?.contains(secret) == false)
