@@ -65,7 +65,8 @@ struct ImportCLIFixture {
                    (SELECT count(*) FROM target), (SELECT count(*) FROM import_batch),
                    (SELECT coalesce(sum(row_version), 0) FROM release)
             """).first)
-        return try (0..<10).map { try row.decode(Int.self, $0) }
+        let counts = try row.decode((Int, Int, Int, Int, Int, Int, Int, Int, Int, Int).self)
+        return [counts.0, counts.1, counts.2, counts.3, counts.4, counts.5, counts.6, counts.7, counts.8, counts.9]
     }
 
     func expectOK(_ result: CLIResult, sourceLocation: SourceLocation = #_sourceLocation) throws {

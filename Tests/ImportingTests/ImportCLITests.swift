@@ -147,7 +147,7 @@ struct ImportCLITests {
         #expect(result.stdout.hasPrefix("imported <stdin>: 1 row, 1 release created"), "\(result)")
         let shown = try f.run("alice", "release", "show", "CRM/R-7", "--format", "json")
         #expect(shown.stdout.contains("Från standard in"), "\(shown)")
-        #expect(try f.admin.query("SELECT file_name FROM import_batch").first?.decode(String.self, 0) == "<stdin>")
+        #expect(try f.admin.query("SELECT file_name FROM import_batch").first?.decode(String.self) == "<stdin>")
         let bad = try f.run("alice", ["import", "-", "--group", "CRM"], stdin: "release,plan\nR 8,CRM-Q\n")
         #expect(bad.status == 65, "\(bad)")
         #expect(bad.stderr.contains("<stdin>:2: release: a code may hold only letters"), "\(bad)")
@@ -174,14 +174,14 @@ struct ImportCLITests {
         try sha256sum.run()
         let expected = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64)
         sha256sum.waitUntilExit()
-        #expect(try row?.decode(String.self, 2) == String(expected))
+        #expect(try row?.decode(String.self, "sha256") == String(expected))
         #expect(summary?["sha256"] as? String == String(expected))
-        #expect(summary?["batch"] as? Int == (try row?.decode(Int.self, 0)))
-        #expect(try row?.decode(String.self, 1) == path)
-        #expect(try row?.decode(Int.self, 3) == 7)
-        #expect(try [4, 5, 6, 7].map { try row?.decode(Int.self, $0) } == [3, 0, 0, 0])
-        #expect(try row?.decode(String.self, 8) == f.planning.login("alice"))
-        #expect(try row?.decode([String].self, 9) == ["CRM"])
+        #expect(summary?["batch"] as? Int == (try row?.decode(Int.self, "id")))
+        #expect(try row?.decode(String.self, "file_name") == path)
+        #expect(try row?.decode(Int.self, "rows") == 7)
+        #expect(try ["created", "updated", "unchanged", "rejected"].map { column in try row?.decode(Int.self, column) } == [3, 0, 0, 0])
+        #expect(try row?.decode(String.self, "imported_by") == f.planning.login("alice"))
+        #expect(try row?.decode([String].self, "array") == ["CRM"])
     }
 
     @Test("an importer killed with SIGKILL in the middle of a large import leaves nothing of it")
@@ -208,7 +208,7 @@ struct ImportCLITests {
         // The server notices the lost client and rolls back; wait for its session to end.
         for _ in 0..<100 {
             let sessions = try f.admin.query("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND usename = $2",
-                                             [f.planning.database.name, f.planning.login("alice")]).first?.decode(Int.self, 0)
+                                             [f.planning.database.name, f.planning.login("alice")]).first?.decode(Int.self)
             if sessions == 0 { break }
             Thread.sleep(forTimeInterval: 0.1)
         }
@@ -273,7 +273,7 @@ struct ImportCLITests {
                               simple: true)
         #expect(try f.planning.run("alice", "import", path).status == 0)
         let stats = try #require(try superuser.query("SELECT reltuples, relpages FROM pg_class WHERE relname = 'release'").first)
-        let (tuples, pages) = (try stats.decode(Double.self, 0), try stats.decode(Int.self, 1))
+        let (tuples, pages) = try stats.decode((Double, Int).self)
         // One live row counted on many pages: PostgreSQL takes the table for nearly empty.
         #expect(tuples == 1)
         #expect(pages > 100)

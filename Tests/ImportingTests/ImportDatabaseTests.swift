@@ -20,7 +20,7 @@ struct ImportDatabaseTests {
     /// Reads `text`, stages it and merges it in one transaction, as `login`.
     private func importText(_ text: String, as db: Connection, skipChecks: Bool = false) throws -> (ImportCounts, [StagedIssue]) {
         let reader = try ImportReader(source: .bytes(Array(text.utf8), name: "t.csv"), options: ImportOptions())
-        let login = try db.query("SELECT current_user::text").first?.decode(String.self, 0) ?? ""
+        let login = try db.query("SELECT current_user::text").first?.decode(String.self) ?? ""
         return try db.transaction { db in
             let store = ImportStore(db)
             try store.createStaging()
@@ -37,7 +37,7 @@ struct ImportDatabaseTests {
     }
 
     private func count(_ sql: SQL, _ db: Connection) throws -> Int {
-        try db.query(sql).first?.decode(Int.self, 0) ?? -1
+        try db.query(sql).first?.decode(Int.self) ?? -1
     }
 
     @Test("an unchanged row is not rewritten: no audit rows, no version bump; a changed one is, once")
@@ -65,7 +65,7 @@ struct ImportDatabaseTests {
         let (moved, _) = try importText(file.replacingOccurrences(of: "SW-2027-05-01", with: "SW-2027-05-08"), as: alice)
         #expect(moved.releasesChanged == 1)
         #expect(try count("SELECT row_version FROM release WHERE code = 'R-1'", f.admin) == 2)
-        #expect(try f.admin.query("SELECT deploy_start FROM release WHERE code = 'R-1'").first?.decode(Date.self, 0)
+        #expect(try f.admin.query("SELECT deploy_start FROM release WHERE code = 'R-1'").first?.decode(Date.self)
                 == Date(timeIntervalSince1970: 1_809_806_400))  // 2027-05-08T20:00:00Z, 22:00 in Stockholm
     }
 
@@ -92,22 +92,24 @@ struct ImportDatabaseTests {
             """).rows
         #expect(units.count == 1)
         let row = try #require(units.first)
-        #expect(try row.decode(String.self, 0) == f.planning.login("alice"))
-        #expect(try row.decode(Int.self, 1) == 120)
-        #expect(try row.decode(Bool.self, 3))
-        #expect(try row.decode(Bool.self, 4))  // three releases: none is "the" release
-        #expect(try row.decode([String].self, 5) == ["B-1", "B-2", "B-3"])
-        #expect(try row.decode(Bool.self, 6))
-        #expect(try row.decode([Int].self, 7) == [40, 40, 40])
+        let (login, rowCount, rowKey, noNewRow, noRelease, releases, allBulkReleases, releaseRows)
+            = try row.decode((String, Int, String, Bool, Bool, [String], Bool, [Int]).self)
+        #expect(login == f.planning.login("alice"))
+        #expect(rowCount == 120)
+        #expect(noNewRow)
+        #expect(noRelease)  // three releases: none is "the" release
+        #expect(releases == ["B-1", "B-2", "B-3"])
+        #expect(allBulkReleases)
+        #expect(releaseRows == [40, 40, 40])
         // The keys, release by release in the same order, are exactly each release's unit rows.
-        let parts = try row.decode(String.self, 2).split(separator: ";", omittingEmptySubsequences: false)
+        let parts = rowKey.split(separator: ";", omittingEmptySubsequences: false)
         #expect(parts.count == 3)
         for (index, part) in parts.enumerated() {
             let ids = part.split(separator: ",").compactMap { Int64($0) }
             let actual = try f.admin.query("""
                 SELECT u.id FROM release_unit u JOIN release_package p ON p.id = u.package_id
                 JOIN release r ON r.id = p.release_id WHERE r.code = $1 ORDER BY u.id
-                """, ["B-\(index + 1)"]).rows.map { try $0.decode(Int64.self, 0) }
+                """, ["B-\(index + 1)"]).rows.map { try $0.decode(Int64.self) }
             #expect(ids.sorted() == actual)
         }
         // Three releases in one statement: under the threshold, one full row each, as before.
