@@ -120,7 +120,8 @@ public struct ConnectionAttempt: Sendable, Equatable {
         case timedOut
         /// A hot standby, or a session that cannot write: `target_session_attrs=read-write` passed it by.
         case readOnly
-        /// Starting up, shutting down, in recovery, or it closed the connection at once.
+        /// Starting up, shutting down, in recovery, closed the connection at once, or refused the
+        /// SSL request with an error (no backend could be started for it).
         case notReady
         /// Anything else: a password, an unknown host, a missing database.
         case other
@@ -158,7 +159,10 @@ public struct ConnectionAttempt: Sendable, Equatable {
         if has("the database system is starting up", "the database system is shutting down",
                "the database system is in recovery mode", "the database system is not yet accepting connections",
                "the database system is not accepting connections", "server closed the connection unexpectedly",
-               "connection reset by peer") {
+               "connection reset by peer",
+               // The postmaster answered the SSL request with an error before any session existed:
+               // it could not start a backend (a fork failure, a restart under way), never a setting.
+               "server sent an error response during ssl exchange") {
             return .notReady
         }
         return .other

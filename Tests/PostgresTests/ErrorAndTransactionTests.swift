@@ -1,4 +1,8 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
 import Postgres
 import Testing
 import TestSupport
@@ -149,5 +153,77 @@ struct ErrorAndTransactionTests {
         let missing = try #require(failure("host=\(host),\(host) port=\(port),\(port) dbname=relplan_no_such_database"))
         #expect(!missing.attempts.isEmpty && missing.attempts.allSatisfy { $0.outcome == .other }, "\(missing.attempts)")
         #expect(!missing.isFailingOver, "libpq stops at the first server that refuses the login")
+    }
+
+    @Test("a server that answers the SSL request with an error (no backend for it yet) is not ready: mid-failover, retryable")
+    func errorDuringSSLExchange() throws {
+        let server = try RefusingPostmaster()
+        defer { server.close() }
+        let error: PostgresError
+        do {
+            _ = try Connection(conninfo: "host=127.0.0.1,/nonexistent-relplan-b port=\(server.port),1 dbname=x sslmode=prefer connect_timeout=5")
+            Issue.record("the connection should have failed")
+            return
+        } catch let failed as PostgresError {
+            error = failed
+        }
+        #expect(server.answered >= 1, "libpq sent its SSL request to the stand-in postmaster")
+        let first = try #require(error.attempts.first, "\(error)")
+        #expect(first.reason.lowercased().contains("error response during ssl exchange"), "\(error.attempts)")
+        #expect(first.outcome == .notReady, "\(error.attempts)")
+        #expect(error.isFailingOver, "one server not ready, the other down: a multi-host string mid-failover")
+    }
+}
+
+/// A stand-in postmaster on loopback that answers every SSL request with an ErrorResponse, as a
+/// postmaster does when it cannot start a backend (the moment libpq reports as an "error response
+/// during SSL exchange").
+private final class RefusingPostmaster: Sendable {
+    let port: Int
+    private let socket: Int32
+    private let replies = Replies()
+
+    /// How many SSL requests it has refused.
+    var answered: Int { replies.count.withLock { $0 } }
+
+    private final class Replies: Sendable {
+        let count = Mutex(0)
+    }
+
+    init() throws {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard socket >= 0, bound == 0, listen(socket, 4) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        self.socket = socket
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let replies = self.replies
+        Thread.detachNewThread {
+            // ErrorResponse: 'E', its length, then severity, SQLSTATE 53300 and a message, each NUL-ended.
+            let fields = Array("SFATAL\u{0}C53300\u{0}Mno backend could be started\u{0}\u{0}".utf8)
+            let reply = [UInt8(ascii: "E")] + withUnsafeBytes(of: UInt32(fields.count + 4).bigEndian) { Array($0) } + fields
+            while true {
+                let client = accept(socket, nil, nil)
+                if client < 0 { return }
+                var request = [UInt8](repeating: 0, count: 8)
+                _ = recv(client, &request, 8, Int32(MSG_WAITALL))
+                replies.count.withLock { $0 += 1 }  // before the answer, which libpq may act on at once
+                _ = reply.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                Glibc.close(client)
+            }
+        }
+    }
+
+    func close() {
+        shutdown(socket, Int32(SHUT_RDWR))
+        Glibc.close(socket)
     }
 }
