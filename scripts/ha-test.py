@@ -208,6 +208,14 @@ stop = threading.Event()
 bookers = [Booker(client, stop) for client in range(CLIENTS)]
 for booker in bookers:
     booker.start()
+# The kill must land while bookings are being confirmed: wait (bounded) for the first one before the
+# import starts, so a slow first booking on a loaded machine cannot let the kill come too early.
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline and not any(attempt[3] == 0 for booker in bookers for attempt in list(booker.attempts)):
+    time.sleep(0.05)
+check("a booking is confirmed within 60 s of the clients starting",
+      any(attempt[3] == 0 for booker in bookers for attempt in list(booker.attempts)),
+      [attempt[3:5] for booker in bookers for attempt in list(booker.attempts)][:3] or "no attempt finished")
 importer = subprocess.Popen([RELPLAN, "import", csv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(BASE_ENV, RELPLAN_DATABASE_URL=url("ha_suite", "ha_importer")))
 import_seen = False
