@@ -15,18 +15,24 @@ final class ServerMetrics: Sendable {
     init() {
         let registry = self.registry
         answered = Dictionary(uniqueKeysWithValues: (1...5).map { group in
-            (group, registry.makeCounter(name: "relplan_http_requests_total", labels: [("status", "\(group)xx")],
-                                         help: "HTTP requests answered, by status class."))
+            (group, registry.makeCounter(descriptor: Self.name("http_requests", unit: "total", help: "HTTP requests answered, by status class."),
+                                         labels: [("status", "\(group)xx")]))
         })
         duration = registry.makeDurationHistogram(
-            name: "relplan_http_request_duration_seconds",
+            descriptor: Self.name("http_request_duration", unit: "seconds", help: "Time from a request's arrival to its answer."),
+            labels: [],
             buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(10)],
-            help: "Time from a request's arrival to its answer.")
-        connections = registry.makeGauge(name: "relplan_database_connections", help: "Open connections of signed-in people.")
-        sessions = registry.makeGauge(name: "relplan_sessions", help: "Browser sessions.")
-        streams = registry.makeGauge(name: "relplan_event_streams", help: "Open /events streams.")
-        listening = registry.makeGauge(name: "relplan_listening", help: "Whether the session that LISTENs for plan changes is up.")
+                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(10)])
+        connections = registry.makeGauge(descriptor: Self.name("database_connections", help: "Open connections of signed-in people."))
+        sessions = registry.makeGauge(descriptor: Self.name("sessions", help: "Browser sessions."))
+        streams = registry.makeGauge(descriptor: Self.name("event_streams", help: "Open /events streams."))
+        listening = registry.makeGauge(
+            descriptor: Self.name("listening", help: "Whether the session that LISTENs for plan changes is up."))
+    }
+
+    /// `relplan_METRIC[_UNIT]`; an empty unit is left out of the name.
+    private static func name(_ metric: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "relplan", metricName: metric, unitName: unit, helpText: help)
     }
 
     func count(status: Int, after elapsed: Duration) {
