@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "ImportingTests", dependencies: ["Importing", "ReleaseStore", "Postgres", "ReleaseCore", "TestSupport", "SeededRandom"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Importing", "ReleaseStore", "ReleaseCore", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Postgres", "TestSupport"], exclude: ["browser"]),
     ],
     swiftLanguageModes: [.v6]
 )
