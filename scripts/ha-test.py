@@ -208,13 +208,18 @@ stop = threading.Event()
 bookers = [Booker(client, stop) for client in range(CLIENTS)]
 for booker in bookers:
     booker.start()
+
+
+def confirmed_so_far():
+    return sum(1 for booker in bookers for attempt in list(booker.attempts) if attempt[3] == 0)
+
+
 # The kill must land while bookings are being confirmed: wait (bounded) for the first one before the
 # import starts, so a slow first booking on a loaded machine cannot let the kill come too early.
 deadline = time.monotonic() + 60
-while time.monotonic() < deadline and not any(attempt[3] == 0 for booker in bookers for attempt in list(booker.attempts)):
+while time.monotonic() < deadline and confirmed_so_far() == 0:
     time.sleep(0.05)
-check("a booking is confirmed within 60 s of the clients starting",
-      any(attempt[3] == 0 for booker in bookers for attempt in list(booker.attempts)),
+check("a booking is confirmed within 60 s of the clients starting", confirmed_so_far() > 0,
       [attempt[3:5] for booker in bookers for attempt in list(booker.attempts)][:3] or "no attempt finished")
 importer = subprocess.Popen([RELPLAN, "import", csv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(BASE_ENV, RELPLAN_DATABASE_URL=url("ha_suite", "ha_importer")))
@@ -226,7 +231,7 @@ while time.monotonic() < deadline and importer.poll() is None:
         break
     time.sleep(0.05)
 time.sleep(rng.uniform(0.3, 1.0))
-confirmed_before = sum(1 for booker in bookers for attempt in booker.attempts if attempt[3] == 0)
+confirmed_before = confirmed_so_far()
 killed = primary_node()
 import_running = importer.poll() is None
 check("the import was running on the primary when it was killed", import_seen and import_running,
